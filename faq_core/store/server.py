@@ -1,0 +1,136 @@
+"""Server backend: qdrant-client against a Qdrant server or cluster.
+
+qdrant-client's own local mode (`QdrantClient(location=":memory:")`) stands in for the server in
+tests; in production the client is built from `FAQ_QDRANT_URL`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+from qdrant_client import QdrantClient, models
+from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+from faq_core.entries import point_id
+from faq_core.errors import StoreUnavailable
+from faq_core.store.base import (
+    VECTOR_NAMES,
+    AnswerStore,
+    CollectionLayout,
+    EncodedEntry,
+    VectorQuery,
+)
+
+_SOURCE_FIELD = "source"
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Backend exceptions become StoreUnavailable here, so callers never match on them."""
+    try:
+        yield
+    except UnexpectedResponse as exc:
+        raise StoreUnavailable(f"Qdrant answered {exc.status_code}: {exc.reason_phrase}") from exc
+    except (ResponseHandlingException, httpx.HTTPError, ConnectionError, TimeoutError) as exc:
+        raise StoreUnavailable(f"Qdrant is unreachable: {exc}") from exc
+
+
+class ServerStore(AnswerStore):
+    """A collection on a Qdrant server; shards and replicas apply when it is created."""
+
+    def __init__(
+        self,
+        client: QdrantClient,
+        collection: str,
+        *,
+        shard_number: int = 1,
+        replication_factor: int = 1,
+    ) -> None:
+        self.name = collection
+        self.client = client
+        self.shard_number = shard_number
+        self.replication_factor = replication_factor
+
+    def _read_metadata(self) -> dict[str, Any] | None:
+        with _translated():
+            if not self.client.collection_exists(self.name):
+                return None
+            info = self.client.get_collection(self.name)
+        return dict(info.config.metadata or {})
+
+    def _create(self, layout: CollectionLayout) -> None:
+        vector = models.VectorParams(size=layout.dim, distance=models.Distance.COSINE)
+        with _translated():
+            self.client.create_collection(
+                self.name,
+                vectors_config={name: vector for name in VECTOR_NAMES},
+                hnsw_config=models.HnswConfigDiff(m=layout.hnsw_m, ef_construct=layout.hnsw_ef_construct),
+                shard_number=self.shard_number,
+                replication_factor=self.replication_factor,
+                metadata=layout.metadata(),
+            )
+            self.client.create_payload_index(
+                self.name, _SOURCE_FIELD, field_schema=models.PayloadSchemaType.KEYWORD, wait=True
+            )
+
+    def _upsert(self, encoded: Sequence[EncodedEntry]) -> None:
+        points = [
+            models.PointStruct(
+                id=point_id(item.entry.entry_id),
+                vector=item.vectors(),  # type: ignore[arg-type]
+                payload=item.entry.payload(),
+            )
+            for item in encoded
+        ]
+        with _translated():
+            self.client.upsert(self.name, points=points, wait=True)
+
+    def _query_batch(self, queries: Sequence[VectorQuery]) -> list[list[tuple[dict[str, Any], float]]]:
+        requests = [
+            models.QueryRequest(
+                query=q.vector,
+                using=q.using,
+                limit=q.limit,
+                filter=_source_filter(q.source),
+                score_threshold=q.score_threshold,
+                with_payload=True,
+            )
+            for q in queries
+        ]
+        with _translated():
+            responses = self.client.query_batch_points(self.name, requests=requests)
+        return [[(p.payload or {}, p.score) for p in r.points] for r in responses]
+
+    def _retrieve(self, pid: str) -> dict[str, Any] | None:
+        with _translated():
+            records = self.client.retrieve(self.name, [pid], with_payload=True, with_vectors=False)
+        return records[0].payload if records else None
+
+    def _delete(self, pid: str) -> None:
+        with _translated():
+            self.client.delete(self.name, points_selector=models.PointIdsList(points=[pid]), wait=True)
+
+    def count(self) -> int:
+        with _translated():
+            return self.client.count(self.name, exact=True).count
+
+    def ping(self) -> None:
+        with _translated():
+            self.client.get_collections()
+
+    def optimize(self) -> None:
+        """The server builds HNSW in the background on its own."""
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _source_filter(source: str | None) -> models.Filter | None:
+    if source is None:
+        return None
+    return models.Filter(
+        must=[models.FieldCondition(key=_SOURCE_FIELD, match=models.MatchValue(value=source))]
+    )

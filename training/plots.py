@@ -1,0 +1,49 @@
+"""PNG plots people would rather look at than read: training curves and score distributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from training.loop import EpochRecord
+
+
+def plot_training_curves(history: list[EpochRecord], best_epoch: int, out: Path) -> None:
+    epochs = [r.epoch for r in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    left.plot(epochs[1:], [r.loss for r in history[1:]], label="train loss")
+    left.plot(epochs, [r.val_loss for r in history], label="val loss")
+    left.set_xlabel("epoch")
+    left.set_title("symmetric MNR loss")
+    left.legend()
+    for key, style in (("pool", "-"), ("ask", "--")):
+        right.plot(epochs, [getattr(r, key)["precision_at_1"] for r in history], style, label=f"{key} P@1")
+        right.plot(epochs, [getattr(r, key)["mrr"] for r in history], style, label=f"{key} MRR")
+    right.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch {best_epoch}")
+    right.set_xlabel("epoch")
+    right.set_title("validation retrieval")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_score_distribution(scores: np.ndarray, correct: np.ndarray, threshold: float | None, out: Path) -> None:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    bins = np.linspace(float(scores.min()), float(scores.max()), 50)
+    ax.hist(scores[correct], bins=bins, alpha=0.6, label=f"correct first answer ({correct.sum()})")
+    ax.hist(scores[~correct], bins=bins, alpha=0.6, label=f"wrong first answer ({(~correct).sum()})")
+    if threshold is not None:
+        ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3f}")
+    ax.set_xlabel("cosine score of the first answer")
+    ax.set_ylabel("questions")
+    ax.set_title("first-answer scores, validation questions (ask protocol)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
