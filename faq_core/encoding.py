@@ -4,19 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from faq_core.entries import FaqEntry
 from faq_core.servable import Servable
 from faq_core.store.base import EncodedEntry
 
 
+def entry_texts(entries: Sequence[FaqEntry]) -> list[str]:
+    """All answers, then the questions of the entries that have one: one list, so batches stay full."""
+    return [e.answer for e in entries] + [e.question for e in entries if e.question is not None]
+
+
+def pair_vectors(entries: Sequence[FaqEntry], vectors: np.ndarray) -> list[EncodedEntry]:
+    """Give each entry its vectors back from the embeddings of `entry_texts(entries)`."""
+    question_vectors = iter(vectors[len(entries) :])
+    return [
+        EncodedEntry(entry, vectors[i], next(question_vectors) if entry.question is not None else None)
+        for i, entry in enumerate(entries)
+    ]
+
+
 def encode_entries(
     servable: Servable, entries: Sequence[FaqEntry], batch_size: int = 64
 ) -> list[EncodedEntry]:
-    """Answers and questions go through the model together, so batches stay full."""
-    questions = [e.question for e in entries if e.question is not None]
-    vectors = servable.encode([e.answer for e in entries] + questions, batch_size=batch_size)
-    answer_vectors, question_vectors = vectors[: len(entries)], iter(vectors[len(entries) :])
-    return [
-        EncodedEntry(entry, answer_vectors[i], next(question_vectors) if entry.question else None)
-        for i, entry in enumerate(entries)
-    ]
+    return pair_vectors(entries, servable.encode(entry_texts(entries), batch_size=batch_size))

@@ -110,29 +110,34 @@ class Servable:
         return embeddings
 
 
-_WEIGHT_SUFFIXES = {".json", ".safetensors", ".bin"}
-
-
-def _digest_files(root: Path) -> str:
+def _digest_files(root: Path, files: list[Path]) -> str:
     digest = hashlib.sha256()
-    for file in sorted(root.rglob("*")):
-        if file.is_file() and file.suffix in _WEIGHT_SUFFIXES and file.name != MANIFEST_FILE:
-            digest.update(file.relative_to(root).as_posix().encode())
-            with file.open("rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
+    for file in files:
+        digest.update(file.relative_to(root).as_posix().encode())
+        with file.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
     return digest.hexdigest()[:16]
 
 
+def _weight_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in {".json", ".safetensors", ".bin"})
+
+
 def fingerprint(path: Path) -> str:
-    """A digest of everything that shapes the vectors, so a collection can name what built it."""
-    return _digest_files(Path(path))
+    """A digest of everything that shapes the vectors, so a collection can name what built it.
+
+    Only the model's own files count: the manifest, metrics and plots beside them do not.
+    """
+    path = Path(path)
+    return _digest_files(path, [path / "config.json", *_weight_files(path / "head"), *_weight_files(path / "encoders")])
 
 
 def base_model_id(name: str | None) -> str:
     """Identifies a base model's weights: a digest of its files, or its hub name."""
     name = name or default_base_model()
-    return _digest_files(Path(name)) if Path(name).is_dir() else name
+    root = Path(name)
+    return _digest_files(root, _weight_files(root)) if root.is_dir() else name
 
 
 def encoder_only(base_model: str | None, device: str = "auto") -> Servable:

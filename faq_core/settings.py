@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(32, ge=1, le=512, description="questions encoded together")
     max_queue: int = Field(128, ge=1, description="questions waiting before /ask answers 429")
     torch_threads: int | None = Field(None, ge=1, description="default: all cores")
-    max_top_k: int = Field(50, ge=1)
+    max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger requests get 413")
     encode_batch_size: int = Field(64, ge=1, description="indexer and training batch size")
 
     @field_validator("api_key", "qdrant_api_key")

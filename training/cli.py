@@ -12,7 +12,7 @@ from faq_core.errors import FaqError
 from faq_core.settings import Settings
 from training.evaluate import evaluate_models
 from training.loop import TrainConfig
-from training.train import TrainInputs, run_training
+from training.train import TrainInputs, is_current, run_training
 
 
 def _fail(message: str) -> None:
@@ -34,6 +34,11 @@ def train_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=defaults.learning_rate)
     parser.add_argument("--no-same-side-negatives", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--skip-if-current",
+        action="store_true",
+        help="do nothing when --out already holds a servable trained the same way on the same data",
+    )
     args = parser.parse_args(argv)
     if (args.data is None) == (args.train is None or args.val is None):
         parser.error("give either --data, or both --train and --val")
@@ -46,8 +51,12 @@ def train_main(argv: list[str] | None = None) -> None:
         same_side_negatives=not args.no_same_side_negatives,
     )
     inputs = TrainInputs(train=args.train, val=args.val, data=args.data, limit=args.limit)
+    settings = Settings()
+    if args.skip_if_current and is_current(args.out, inputs, config, settings):
+        print(f"{args.out} is up to date with this data and training settings; not retraining")
+        return
     try:
-        metrics = run_training(inputs, args.out, Settings(), config, args.cache_dir, progress=not args.quiet)
+        metrics = run_training(inputs, args.out, settings, config, args.cache_dir, progress=not args.quiet)
     except FaqError as exc:
         _fail(str(exc))
     print(json.dumps(metrics, indent=2))

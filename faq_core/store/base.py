@@ -8,7 +8,7 @@ entry once, with its better score.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,14 +142,27 @@ class AnswerStore(ABC):
             merged.append(sorted(best.values(), key=lambda hit: -hit.score)[:top_k])
         return merged
 
+    def entries(self) -> Iterator[FaqEntry]:
+        """Every entry the collection holds, in no particular order."""
+        offset: Any = None
+        while True:
+            payloads, offset = self._scroll(offset, 512)
+            yield from (FaqEntry.from_payload(p) for p in payloads)
+            if offset is None:
+                return
+
     def get(self, entry_id: str) -> FaqEntry | None:
-        payload = self._retrieve(point_id(entry_id))
-        return FaqEntry.from_payload(payload) if payload is not None else None
+        return self.get_many([entry_id]).get(entry_id)
+
+    def get_many(self, entry_ids: Sequence[str]) -> dict[str, FaqEntry]:
+        """The entries that exist among `entry_ids`, by id."""
+        payloads = self._retrieve([point_id(i) for i in entry_ids])
+        return {p["id"]: FaqEntry.from_payload(p) for p in payloads}
 
     def delete(self, entry_id: str) -> bool:
         """Remove an entry; False when there was none with that id."""
         pid = point_id(entry_id)
-        if self._retrieve(pid) is None:
+        if not self._retrieve([pid]):
             return False
         self._delete(pid)
         return True
@@ -171,7 +184,16 @@ class AnswerStore(ABC):
         """(payload, score) pairs for each query, best first."""
 
     @abstractmethod
-    def _retrieve(self, pid: str) -> dict[str, Any] | None: ...
+    def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
+        """Payloads of the points that exist among `pids`."""
+
+    @abstractmethod
+    def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
+        """A page of payloads and the offset of the next page (None after the last)."""
+
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete the collection and everything in it."""
 
     @abstractmethod
     def _delete(self, pid: str) -> None: ...

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -99,9 +100,19 @@ class EdgeStore(AnswerStore):
         results = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [[(p.payload or {}, p.score) for p in points] for points in results]
 
-    def _retrieve(self, pid: str) -> dict[str, Any] | None:
-        records = self.shard.retrieve([pid], with_payload=True, with_vector=False)
-        return records[0].payload if records else None
+    def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
+        records = self.shard.retrieve(list(pids), with_payload=True, with_vector=False)
+        return [r.payload or {} for r in records]
+
+    def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
+        records, next_offset = self.shard.scroll(
+            qe.ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=False)
+        )
+        return [r.payload or {} for r in records], next_offset
+
+    def drop(self) -> None:
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
 
     def _delete(self, pid: str) -> None:
         with self._write_lock:

@@ -104,10 +104,21 @@ class ServerStore(AnswerStore):
             responses = self.client.query_batch_points(self.name, requests=requests)
         return [[(p.payload or {}, p.score) for p in r.points] for r in responses]
 
-    def _retrieve(self, pid: str) -> dict[str, Any] | None:
+    def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
         with _translated():
-            records = self.client.retrieve(self.name, [pid], with_payload=True, with_vectors=False)
-        return records[0].payload if records else None
+            records = self.client.retrieve(self.name, list(pids), with_payload=True, with_vectors=False)
+        return [r.payload or {} for r in records]
+
+    def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
+        with _translated():
+            records, next_offset = self.client.scroll(
+                self.name, offset=offset, limit=limit, with_payload=True, with_vectors=False
+            )
+        return [r.payload or {} for r in records], next_offset
+
+    def drop(self) -> None:
+        with _translated():
+            self.client.delete_collection(self.name)
 
     def _delete(self, pid: str) -> None:
         with _translated():

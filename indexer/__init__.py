@@ -1,0 +1,1 @@
+"""Batch job: data file -> encoded entries -> Qdrant collection."""

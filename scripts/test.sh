@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up, then run every check CI runs: lint, types, the test suite, the container files.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+
+export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== mypy"
+.venv/bin/mypy faq_core training indexer service
+echo "== containers"
+./scripts/check_containers.sh
+echo "== tests"
+.venv/bin/python -m pytest "$@"

@@ -1,0 +1,1 @@
+"""The HTTP service: a thin FastAPI skin over the answer engine."""

@@ -1,0 +1,5 @@
+"""`python -m service` is `faq-serve`."""
+
+from service.cli import main
+
+main()

@@ -1,0 +1,25 @@
+"""Console script `faq-serve`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import uvicorn
+
+from faq_core.settings import Settings
+from service.app import create_app
+
+
+def main(argv: list[str] | None = None) -> None:
+    settings = Settings()
+    parser = argparse.ArgumentParser(prog="faq-serve", description="Serve the FAQ answer API.")
+    parser.add_argument("--host", default=settings.host)
+    parser.add_argument("--port", type=int, default=settings.port)
+    parser.add_argument("--log-level", default="info")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = settings.model_copy(update={"host": args.host, "port": args.port})
+    # One worker process: the model and the embedded store belong to this process; concurrency
+    # comes from the micro-batcher, not from more processes.
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, access_log=False)

@@ -1,0 +1,118 @@
+"""The HTTP contract of design.md. Handlers validate, call the engine, shape the answer."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from faq_core.entries import FaqEntry
+from faq_core.errors import FaqError
+from service.deps import EngineDep, MetricsDep, WriteAccess
+from service.schemas import (
+    AnswerPublic,
+    AnswersPublic,
+    AskRequest,
+    EntriesCreate,
+    EntryId,
+    EntryPublic,
+    ErrorPublic,
+    IdsPublic,
+    Status,
+)
+
+router = APIRouter()
+
+_ERRORS = {
+    401: {"model": ErrorPublic, "description": "missing or wrong API key"},
+    404: {"model": ErrorPublic, "description": "no entry with this id"},
+    422: {"model": ErrorPublic, "description": "invalid request"},
+    429: {"model": ErrorPublic, "description": "overloaded; retry after Retry-After seconds"},
+    503: {"model": ErrorPublic, "description": "the store is unavailable"},
+}
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, object]]:
+    return {code: _ERRORS[code] for code in codes}
+
+
+@router.post("/ask", response_model=AnswersPublic, responses=_errors(422, 429, 503))
+async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
+    """The best matching FAQ entries for a user's question, best first."""
+    hits = await engine.ask(
+        body.question,
+        body.top_k,
+        body.filter.source if body.filter else None,
+        body.score_threshold,
+    )
+    return AnswersPublic(
+        answers=[
+            AnswerPublic(
+                id=hit.entry.entry_id,
+                question=hit.entry.question,
+                answer=hit.entry.answer,
+                source=hit.entry.source,
+                score=hit.score,
+                matched=hit.matched,  # type: ignore[arg-type]
+            )
+            for hit in hits
+        ]
+    )
+
+
+@router.post(
+    "/answers",
+    status_code=status.HTTP_201_CREATED,
+    response_model=IdsPublic,
+    dependencies=[WriteAccess],
+    responses=_errors(401, 422, 429, 503),
+)
+async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
+    """Add FAQ entries at runtime; searchable as soon as this answers. The same entry twice is one entry."""
+    entries = [FaqEntry(answer=e.answer, question=e.question, source=e.source, id=e.id) for e in body.entries]
+    return IdsPublic(ids=await engine.add(entries))
+
+
+@router.get("/answers/{entry_id}", response_model=EntryPublic, responses=_errors(404, 503))
+async def get_answer(entry_id: EntryId, engine: EngineDep) -> EntryPublic:
+    entry = await engine.get(entry_id)
+    return EntryPublic(id=entry.entry_id, question=entry.question, answer=entry.answer, source=entry.source)
+
+
+@router.delete(
+    "/answers/{entry_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[WriteAccess],
+    responses=_errors(401, 404, 503),
+)
+async def delete_answer(entry_id: EntryId, engine: EngineDep) -> Response:
+    await engine.delete(entry_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/healthz", response_model=Status)
+async def healthz() -> Status:
+    """The process is alive."""
+    return Status(status="ok")
+
+
+@router.get("/readyz", response_model=Status, responses={503: {"model": Status}})
+async def readyz(engine: EngineDep) -> Status | JSONResponse:
+    """The model is loaded and the store answers."""
+    try:
+        await engine.check_ready()
+    except FaqError as exc:
+        return JSONResponse(Status(status="not ready", reason=str(exc)).model_dump(), status_code=503)
+    return Status(status="ok")
+
+
+@router.get("/manifest")
+async def manifest(engine: EngineDep) -> dict[str, object]:
+    """The servable's provenance: base model, data checksums, training settings, metrics, threshold."""
+    return {"model_id": engine.servable.model_id, **engine.servable.manifest}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(service_metrics: MetricsDep) -> Response:
+    """Prometheus text format."""
+    return Response(generate_latest(service_metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,74 @@
+"""Shared fixtures: the real small model, real data from ../shared, real stores.
+
+The base model loads once per session; a briefly trained servable is made once per session by
+the real `faq-train` code path. Tests that change a store get their own directory.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from faq_core.servable import Servable, build_model, load_servable, save_servable
+from faq_core.settings import Settings
+from training.loop import TrainConfig
+from training.train import TrainInputs, run_training
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+REPO = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO.parent / "shared" / "data" / "cloud_faq"
+TRAIN_FILE = DATA_DIR / "train.jsonl"
+VAL_FILE = DATA_DIR / "val.jsonl"
+# Enough pairs to learn something and keep the suite quick on two cores.
+TRAIN_SLICE = 400
+
+
+@pytest.fixture(scope="session")
+def train_file() -> Path:
+    if not TRAIN_FILE.is_file():
+        pytest.fail(f"the cloud FAQ data is expected at {DATA_DIR} (../shared beside the repo)")
+    return TRAIN_FILE
+
+
+@pytest.fixture(scope="session")
+def val_file() -> Path:
+    return VAL_FILE
+
+
+@pytest.fixture(scope="session")
+def untrained_servable_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Base encoder + a fresh skip-connection head, saved as a servable."""
+    out = tmp_path_factory.mktemp("untrained") / "servable"
+    save_servable(build_model(None), out, {"note": "untrained, for tests"})
+    return out
+
+
+@pytest.fixture(scope="session")
+def trained_servable_dir(tmp_path_factory: pytest.TempPathFactory, train_file: Path, val_file: Path) -> Path:
+    """A servable from a short real training run on a slice of the cloud FAQ train file."""
+    root = tmp_path_factory.mktemp("trained")
+    out = root / "servable"
+    run_training(
+        TrainInputs(train=train_file, val=val_file, limit=TRAIN_SLICE),
+        out,
+        Settings(device="cpu"),
+        TrainConfig(epochs=5, batch_size=64),
+        root / "cache",
+        progress=False,
+    )
+    return out
+
+
+@pytest.fixture(scope="session")
+def servable(trained_servable_dir: Path) -> Servable:
+    return load_servable(trained_servable_dir, "cpu")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, trained_servable_dir: Path) -> Settings:
+    """Embedded store in a fresh directory, the trained servable, CPU."""
+    return Settings(model_path=trained_servable_dir, store_path=tmp_path / "store", device="cpu")
