@@ -1,4 +1,4 @@
-"""Shared core of faq-answers: settings, the encoder the servable names, model loading, the answer store.
+"""Shared core of faq-answers: settings, the servable's encoder, model loading, the answer store.
 
 Importing this package loads no model and opens no store.
 """

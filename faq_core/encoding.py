@@ -12,7 +12,7 @@ from faq_core.store.base import EncodedEntry
 
 
 def entry_texts(entries: Sequence[FaqEntry]) -> list[str]:
-    """All answers, then the questions of the entries that have one: one list, so batches stay full."""
+    """All answers, then the questions of the entries that have one, so batches stay full."""
     return [e.answer for e in entries] + [e.question for e in entries if e.question is not None]
 
 
@@ -20,7 +20,9 @@ def pair_vectors(entries: Sequence[FaqEntry], vectors: np.ndarray) -> list[Encod
     """Give each entry its vectors back from the embeddings of `entry_texts(entries)`."""
     question_vectors = iter(vectors[len(entries) :])
     return [
-        EncodedEntry(entry, vectors[i], next(question_vectors) if entry.question is not None else None)
+        EncodedEntry(
+            entry, vectors[i], next(question_vectors) if entry.question is not None else None
+        )
         for i, entry in enumerate(entries)
     ]
 

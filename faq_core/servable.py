@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 from quaterion_models import SimilarityModel
 from quaterion_models.heads import EmptyHead, SkipConnectionHead
 from quaterion_models.heads.encoder_head import EncoderHead
 from quaterion_models.utils.tensors import move_to_device
 from sentence_transformers import SentenceTransformer
+from tqdm.auto import tqdm
 
 from faq_core.encoder import SentenceEncoder
 from faq_core.errors import ServableError
@@ -87,7 +88,9 @@ class Servable:
         value = self.manifest.get("threshold", {}).get("score")
         return float(value) if value is not None else None
 
-    def encode(self, texts: list[str], batch_size: int = 64, progress: str | None = None) -> np.ndarray:
+    def encode(
+        self, texts: list[str], batch_size: int = 64, progress: str | None = None
+    ) -> np.ndarray:
         """Unit-length float32 embeddings, one row per text, in the order given.
 
         Texts are encoded shortest first so that each batch pads little, then put back in order.
@@ -121,7 +124,11 @@ def _digest_files(root: Path, files: list[Path]) -> str:
 
 
 def _weight_files(directory: Path) -> list[Path]:
-    return sorted(p for p in directory.rglob("*") if p.is_file() and p.suffix in {".json", ".safetensors", ".bin"})
+    return sorted(
+        p
+        for p in directory.rglob("*")
+        if p.is_file() and p.suffix in {".json", ".safetensors", ".bin"}
+    )
 
 
 def fingerprint(path: Path) -> str:
@@ -130,7 +137,10 @@ def fingerprint(path: Path) -> str:
     Only the model's own files count: the manifest, metrics and plots beside them do not.
     """
     path = Path(path)
-    return _digest_files(path, [path / "config.json", *_weight_files(path / "head"), *_weight_files(path / "encoders")])
+    return _digest_files(
+        path,
+        [path / "config.json", *_weight_files(path / "head"), *_weight_files(path / "encoders")],
+    )
 
 
 def base_model_id(name: str | None) -> str:
@@ -166,8 +176,28 @@ def _check_config(path: Path) -> None:
             raise ServableError(f"{config_file} names an untrusted encoder class {encoder!r}")
 
 
-def load_servable(path: Path, device: str = "auto") -> Servable:
-    """Load a servable onto `device` (`auto`: CUDA when present, else CPU)."""
+def quantize_int8(model: SimilarityModel) -> None:
+    """Swap the encoder's linear layers for dynamically quantized int8 ones (CPU only).
+
+    Per-channel weight scales keep the embeddings much closer to fp32 than one scale per tensor.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization announces its move to torchao
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        for encoder in model.encoders.values():
+            assert isinstance(encoder, SentenceEncoder)
+            # In place: a quantized copy would keep the fp32 weights alive beside it.
+            quantize_dynamic(
+                encoder.transformer,
+                {torch.nn.Linear: per_channel_dynamic_qconfig},
+                dtype=torch.qint8,
+                inplace=True,
+            )
+
+
+def load_servable(path: Path, device: str = "auto", quantize: str = "none") -> Servable:
+    """Load a servable onto `device` (`auto`: CUDA when present, else CPU), optionally as int8."""
     path = Path(path)
     _check_config(path)
     target = resolve_device(device)
@@ -175,7 +205,12 @@ def load_servable(path: Path, device: str = "auto") -> Servable:
         model = SimilarityModel.load(str(path))
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ServableError(f"cannot load servable {path}: {exc}") from exc
-    model.to(target).eval()
+    model.to(target)
+    model.eval()
+    if quantize == "int8":
+        if target.type != "cpu":
+            raise ServableError("FAQ_QUANTIZE=int8 is a CPU path: use it with FAQ_DEVICE=cpu")
+        quantize_int8(model)
     manifest_file = path / MANIFEST_FILE
     manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
     servable = Servable(model=model, device=target, model_id=fingerprint(path), manifest=manifest)
@@ -184,7 +219,7 @@ def load_servable(path: Path, device: str = "auto") -> Servable:
 
 
 def save_servable(model: SimilarityModel, path: Path, manifest: dict[str, Any]) -> str:
-    """Write the servable and its manifest, replacing any servable at `path`; returns its fingerprint.
+    """Write the servable and its manifest over any servable at `path`; returns its fingerprint.
 
     It is written beside `path` and moved into place complete, so a reader never sees half of it.
     Weights are saved from the CPU, since the head's loader calls torch.load without map_location.

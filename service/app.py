@@ -37,7 +37,11 @@ def create_app(settings: Settings) -> FastAPI:
             )
             await engine.warm_up()
             app.state.engine = engine
-            log.info("serving collection %r with servable %s", settings.collection, engine.servable.model_id)
+            log.info(
+                "serving collection %r with servable %s",
+                settings.collection,
+                engine.servable.model_id,
+            )
             yield
         finally:
             engine.close()

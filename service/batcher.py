@@ -1,8 +1,11 @@
 """Micro-batching: concurrent encode jobs share one model call, off the event loop.
 
 Jobs wait in a bounded queue; one worker thread takes as many as fit in a batch, encodes them
-together and resolves each job's future on its own event loop. A full queue is refused at once
-(Overloaded), so the caller can answer 429 instead of letting clients time out.
+together and resolves each job's future on its own event loop. What cannot be served in time is
+refused at once (Overloaded, which the service answers with 429 and Retry-After) rather than left
+to time out: a job is refused when the queue is full or when the texts already waiting would take
+longer than `max_wait_s` to encode, and a job that still waited longer than that is dropped
+unencoded.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -30,6 +33,7 @@ class _Job:
     texts: list[str]
     future: asyncio.Future[np.ndarray]
     loop: asyncio.AbstractEventLoop
+    enqueued: float = field(default_factory=time.monotonic)
 
 
 _STOP = object()
@@ -44,14 +48,19 @@ class EncodeBatcher:
         *,
         max_batch: int,
         max_queue: int,
+        max_wait_s: float = 0.5,
         on_batch: Callable[[int], None] | None = None,
     ) -> None:
         self._encode = encode
         self.max_batch = max_batch
+        self.max_wait_s = max_wait_s
         self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=max_queue)
         self._on_batch = on_batch
         self._thread: threading.Thread | None = None
-        self._texts_per_second = 100.0  # refined from every batch; used for Retry-After
+        self._waiting_texts = 0  # texts queued and not yet taken; written under _lock
+        self._lock = threading.Lock()
+        # Refined from every batch; a deliberately low start so the first estimates are cautious.
+        self.texts_per_second = 50.0
 
     @property
     def depth(self) -> int:
@@ -68,26 +77,40 @@ class EncodeBatcher:
             self._thread.join()
             self._thread = None
 
+    def _overloaded(self, waiting_texts: int) -> Overloaded:
+        drain_s = waiting_texts / max(self.texts_per_second, 1.0)
+        return Overloaded(retry_after_s=max(1, math.ceil(drain_s)))
+
     async def encode(self, texts: list[str]) -> np.ndarray:
         """Embeddings of `texts`, encoded together with whatever else is waiting."""
         if self._thread is None:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()
         job = _Job(texts, loop.create_future(), loop)
-        try:
-            self._queue.put_nowait(job)
-        except queue.Full:
-            wait_s = self._queue.maxsize * self.max_batch / max(self._texts_per_second, 1.0)
-            raise Overloaded(retry_after_s=max(1, math.ceil(wait_s))) from None
+        with self._lock:
+            waiting = self._waiting_texts
+            expected_wait_s = (waiting + len(texts)) / max(self.texts_per_second, 1.0)
+            # A job alone in the queue is always taken, however long it is (an /answers batch).
+            if waiting and expected_wait_s > self.max_wait_s:
+                raise self._overloaded(waiting)
+            try:
+                self._queue.put_nowait(job)
+            except queue.Full:
+                raise self._overloaded(waiting) from None
+            self._waiting_texts += len(texts)
         return await job.future
+
+    def _take(self) -> _Job | object:
+        item = self._queue.get()
+        if isinstance(item, _Job):
+            with self._lock:
+                self._waiting_texts -= len(item.texts)
+        return item
 
     def _take_batch(self, first: _Job) -> list[_Job]:
         jobs, size = [first], len(first.texts)
-        while size < self.max_batch:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
+        while size < self.max_batch and not self._queue.empty():
+            item = self._take()
             if item is _STOP:
                 self._queue.put(_STOP)  # seen again by the loop once this batch is done
                 break
@@ -98,34 +121,47 @@ class EncodeBatcher:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            item = self._take()
             if item is _STOP:
                 return
             assert isinstance(item, _Job)
-            jobs = [job for job in self._take_batch(item) if not job.future.cancelled()]
-            if not jobs:
-                continue
-            texts = [text for job in jobs for text in job.texts]
-            started = time.perf_counter()
-            try:
-                vectors = self._encode(texts)
-            except Exception as exc:  # every waiting caller must hear about it
-                log.exception("encoding a batch of %d texts failed", len(texts))
-                for job in jobs:
-                    job.loop.call_soon_threadsafe(_resolve, job.future, None, exc)
-                continue
-            elapsed = max(time.perf_counter() - started, 1e-6)
-            self._texts_per_second = 0.8 * self._texts_per_second + 0.2 * len(texts) / elapsed
-            if self._on_batch is not None:
-                self._on_batch(len(texts))
-            offset = 0
+            now = time.monotonic()
+            jobs = []
+            for job in self._take_batch(item):
+                if job.future.cancelled():
+                    continue
+                if now - job.enqueued > 2 * self.max_wait_s:
+                    # Its client has waited too long already: answer now instead of encoding.
+                    job.loop.call_soon_threadsafe(_resolve, job.future, None, self._overloaded(1))
+                    continue
+                jobs.append(job)
+            if jobs:
+                self._encode_jobs(jobs)
+
+    def _encode_jobs(self, jobs: list[_Job]) -> None:
+        texts = [text for job in jobs for text in job.texts]
+        started = time.perf_counter()
+        try:
+            vectors = self._encode(texts)
+        except Exception as exc:  # every waiting caller must hear about it
+            log.exception("encoding a batch of %d texts failed", len(texts))
             for job in jobs:
-                part = vectors[offset : offset + len(job.texts)]
-                offset += len(job.texts)
-                job.loop.call_soon_threadsafe(_resolve, job.future, part, None)
+                job.loop.call_soon_threadsafe(_resolve, job.future, None, exc)
+            return
+        elapsed = max(time.perf_counter() - started, 1e-6)
+        self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * len(texts) / elapsed
+        if self._on_batch is not None:
+            self._on_batch(len(texts))
+        offset = 0
+        for job in jobs:
+            part = vectors[offset : offset + len(job.texts)]
+            offset += len(job.texts)
+            job.loop.call_soon_threadsafe(_resolve, job.future, part, None)
 
 
-def _resolve(future: asyncio.Future[np.ndarray], value: np.ndarray | None, error: Exception | None) -> None:
+def _resolve(
+    future: asyncio.Future[np.ndarray], value: np.ndarray | None, error: Exception | None
+) -> None:
     if future.cancelled():
         return
     if error is not None:

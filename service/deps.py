@@ -12,7 +12,9 @@ from faq_core.settings import Settings
 from service.engine import AnswerEngine
 from service.observability import ServiceMetrics
 
-_bearer = HTTPBearer(auto_error=False, description="required on write endpoints when FAQ_API_KEY is set")
+_bearer = HTTPBearer(
+    auto_error=False, description="required on write endpoints when FAQ_API_KEY is set"
+)
 
 
 def get_engine(request: Request) -> AnswerEngine:
@@ -39,7 +41,7 @@ def require_write_key(
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """With FAQ_API_KEY set, writes need `Authorization: Bearer <key>` (compared in constant time)."""
+    """With FAQ_API_KEY set, writes need `Authorization: Bearer <key>` (constant-time check)."""
     if settings.api_key is None:
         return
     expected = settings.api_key.get_secret_value().encode()

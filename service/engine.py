@@ -38,16 +38,19 @@ class AnswerEngine:
             self._encode,
             max_batch=settings.max_batch_size,
             max_queue=settings.max_queue,
+            max_wait_s=settings.max_wait_ms / 1000,
             on_batch=on_batch,
         )
         self._encode_batch_size = settings.max_batch_size
 
     @classmethod
-    def open(cls, settings: Settings, on_batch: Callable[[int], None] | None = None) -> AnswerEngine:
+    def open(
+        cls, settings: Settings, on_batch: Callable[[int], None] | None = None
+    ) -> AnswerEngine:
         """Load the servable, open its collection (it must exist and match), start the worker."""
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
-        servable = load_servable(settings.model_path, settings.device)
+        servable = load_servable(settings.model_path, settings.device, settings.quantize)
         store = open_store(settings, dim=servable.dim, model_id=servable.model_id, create=False)
         engine = cls(servable, store, settings, on_batch)
         engine.batcher.start()
@@ -57,8 +60,16 @@ class AnswerEngine:
         return self.servable.encode(texts, batch_size=self._encode_batch_size)
 
     async def warm_up(self) -> None:
-        """The first forward pass allocates and tunes; pay for it before the first user does."""
-        await self.batcher.encode(["how do i reset my password?", "warm up " * 40])
+        """The first forward passes allocate and tune; pay for them before the first user does.
+
+        A full batch also gives the batcher its first throughput estimate for admission control.
+        """
+        questions = [
+            f"how do i change setting number {i} of my account?"
+            for i in range(self._encode_batch_size)
+        ]
+        for _ in range(2):
+            await self.batcher.encode(questions)
 
     async def ask(
         self, question: str, top_k: int, source: str | None, score_threshold: float | None

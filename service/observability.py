@@ -23,7 +23,10 @@ class ServiceMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "faq_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+            "faq_http_requests",
+            "HTTP requests",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
             "faq_http_request_duration_seconds",
@@ -33,10 +36,17 @@ class ServiceMetrics:
             registry=self.registry,
         )
         self.batch_size = Histogram(
-            "faq_encode_batch_size", "texts encoded per model call", buckets=_BATCH_BUCKETS, registry=self.registry
+            "faq_encode_batch_size",
+            "texts encoded per model call",
+            buckets=_BATCH_BUCKETS,
+            registry=self.registry,
         )
-        self.queue_depth = Gauge("faq_encode_queue_depth", "encode jobs waiting", registry=self.registry)
-        self.model = Info("faq_model", "servable and collection being served", registry=self.registry)
+        self.queue_depth = Gauge(
+            "faq_encode_queue_depth", "encode jobs waiting", registry=self.registry
+        )
+        self.model = Info(
+            "faq_model", "servable and collection being served", registry=self.registry
+        )
 
     def track_queue(self, depth: Callable[[], int]) -> None:
         self.queue_depth.set_function(depth)
@@ -142,7 +152,10 @@ async def _too_large(send: Send, max_bytes: int) -> None:
         {
             "type": "http.response.start",
             "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})

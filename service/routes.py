@@ -53,7 +53,7 @@ async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
                 answer=hit.entry.answer,
                 source=hit.entry.source,
                 score=hit.score,
-                matched=hit.matched,  # type: ignore[arg-type]
+                matched=hit.matched,
             )
             for hit in hits
         ]
@@ -68,15 +68,20 @@ async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
     responses=_errors(401, 422, 429, 503),
 )
 async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
-    """Add FAQ entries at runtime; searchable as soon as this answers. The same entry twice is one entry."""
-    entries = [FaqEntry(answer=e.answer, question=e.question, source=e.source, id=e.id) for e in body.entries]
+    """Add FAQ entries at runtime, searchable once this answers; no duplicates on a re-post."""
+    entries = [
+        FaqEntry(answer=e.answer, question=e.question, source=e.source, id=e.id)
+        for e in body.entries
+    ]
     return IdsPublic(ids=await engine.add(entries))
 
 
 @router.get("/answers/{entry_id}", response_model=EntryPublic, responses=_errors(404, 503))
 async def get_answer(entry_id: EntryId, engine: EngineDep) -> EntryPublic:
     entry = await engine.get(entry_id)
-    return EntryPublic(id=entry.entry_id, question=entry.question, answer=entry.answer, source=entry.source)
+    return EntryPublic(
+        id=entry.entry_id, question=entry.question, answer=entry.answer, source=entry.source
+    )
 
 
 @router.delete(
@@ -102,13 +107,16 @@ async def readyz(engine: EngineDep) -> Status | JSONResponse:
     try:
         await engine.check_ready()
     except FaqError as exc:
-        return JSONResponse(Status(status="not ready", reason=str(exc)).model_dump(), status_code=503)
+        return JSONResponse(
+            Status(status="not ready", reason=str(exc)).model_dump(), status_code=503
+        )
     return Status(status="ok")
 
 
 @router.get("/manifest")
 async def manifest(engine: EngineDep) -> dict[str, object]:
-    """The servable's provenance: base model, data checksums, training settings, metrics, threshold."""
+    """The servable's provenance: base model, data checksums, training settings, metrics, threshold
+    (a first answer scoring below `threshold.score` is not a confident answer)."""
     return {"model_id": engine.servable.model_id, **engine.servable.manifest}
 
 

@@ -10,9 +10,15 @@ MAX_TOP_K = 50
 MAX_ENTRIES_PER_REQUEST = 1000
 
 # Whitespace is stripped first, so "   " is refused as empty.
-QuestionText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-AnswerText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-OptionalText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+QuestionText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
+AnswerText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)
+]
+OptionalText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)
+]
 EntryId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 

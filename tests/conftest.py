@@ -48,7 +48,9 @@ def untrained_servable_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def trained_servable_dir(tmp_path_factory: pytest.TempPathFactory, train_file: Path, val_file: Path) -> Path:
+def trained_servable_dir(
+    tmp_path_factory: pytest.TempPathFactory, train_file: Path, val_file: Path
+) -> Path:
     """A servable from a short real training run on a slice of the cloud FAQ train file."""
     root = tmp_path_factory.mktemp("trained")
     out = root / "servable"

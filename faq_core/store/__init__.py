@@ -20,7 +20,9 @@ def connect_store(settings: Settings) -> AnswerStore:
     if settings.qdrant_url is None:
         return EdgeStore(settings.store_path, settings.collection)
     api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-    client = QdrantClient(url=settings.qdrant_url, api_key=api_key, timeout=int(settings.qdrant_timeout_s))
+    client = QdrantClient(
+        url=settings.qdrant_url, api_key=api_key, timeout=int(settings.qdrant_timeout_s)
+    )
     return ServerStore(
         client,
         settings.collection,
@@ -30,7 +32,7 @@ def connect_store(settings: Settings) -> AnswerStore:
 
 
 def open_store(settings: Settings, *, dim: int, model_id: str, create: bool) -> AnswerStore:
-    """Connect and open the configured collection for the servable with this `dim` and `model_id`."""
+    """Connect and open the configured collection for the servable of this `dim` and `model_id`."""
     store = connect_store(settings)
     layout = CollectionLayout(dim, model_id, settings.hnsw_m, settings.hnsw_ef_construct)
     try:

@@ -1,4 +1,4 @@
-"""The answer store: one interface over the embedded (Qdrant Edge) and server (qdrant-client) backends.
+"""The answer store: one interface, two backends (Qdrant Edge embedded, qdrant-client server).
 
 Each entry is one point with two named vectors, its answer and (when it has one) its own FAQ
 question, so that a user's question can match either. Search asks both vectors and returns each
@@ -43,8 +43,8 @@ class EncodedEntry:
     answer_vector: np.ndarray
     question_vector: np.ndarray | None
 
-    def vectors(self) -> dict[str, list[float]]:
-        vectors = {ANSWER: self.answer_vector.tolist()}
+    def vectors(self) -> dict[str, Any]:
+        vectors: dict[str, Any] = {ANSWER: self.answer_vector.tolist()}
         if self.question_vector is not None:
             vectors[QUESTION] = self.question_vector.tolist()
         return vectors
@@ -180,7 +180,9 @@ class AnswerStore(ABC):
     def _upsert(self, encoded: Sequence[EncodedEntry]) -> None: ...
 
     @abstractmethod
-    def _query_batch(self, queries: Sequence[VectorQuery]) -> list[list[tuple[dict[str, Any], float]]]:
+    def _query_batch(
+        self, queries: Sequence[VectorQuery]
+    ) -> list[list[tuple[dict[str, Any], float]]]:
         """(payload, score) pairs for each query, best first."""
 
     @abstractmethod

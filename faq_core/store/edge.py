@@ -49,7 +49,13 @@ class EdgeStore(AnswerStore):
                 raise StoreUnavailable(f"embedded store {shard_dir} does not exist")
             try:
                 self._shard = qe.EdgeShard.load(str(shard_dir))
-            except Exception as exc:
+            except Exception as exc:  # Edge raises plain Exceptions; the message is all we have
+                if "WouldBlock" in str(exc):
+                    raise StoreUnavailable(
+                        f"the embedded store {shard_dir} is in use by another process "
+                        "(only one process can open it: stop faq-serve before running faq-index, "
+                        "or use a Qdrant server via FAQ_QDRANT_URL)"
+                    ) from exc
                 raise StoreUnavailable(f"cannot open embedded store {shard_dir}: {exc}") from exc
         return self._shard
 
@@ -72,8 +78,10 @@ class EdgeStore(AnswerStore):
         )
         self.path.mkdir(parents=True, exist_ok=True)
         self._shard = qe.EdgeShard.create(str(self.path / "shard"), config)
-        self._shard.update(qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword))
-        # Metadata last and atomically: a collection without it is one whose creation never finished.
+        self._shard.update(
+            qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword)
+        )
+        # Metadata last and atomically: without it, the collection's creation never finished.
         tmp = self.path / f"{_METADATA_FILE}.tmp"
         tmp.write_text(json.dumps(layout.metadata()))
         os.replace(tmp, self.path / _METADATA_FILE)
@@ -86,7 +94,9 @@ class EdgeStore(AnswerStore):
         with self._write_lock:
             self.shard.update(qe.UpdateOperation.upsert_points(points))
 
-    def _query_batch(self, queries: Sequence[VectorQuery]) -> list[list[tuple[dict[str, Any], float]]]:
+    def _query_batch(
+        self, queries: Sequence[VectorQuery]
+    ) -> list[list[tuple[dict[str, Any], float]]]:
         requests = [
             qe.QueryRequest(
                 limit=q.limit,

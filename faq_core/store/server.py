@@ -67,7 +67,9 @@ class ServerStore(AnswerStore):
             self.client.create_collection(
                 self.name,
                 vectors_config={name: vector for name in VECTOR_NAMES},
-                hnsw_config=models.HnswConfigDiff(m=layout.hnsw_m, ef_construct=layout.hnsw_ef_construct),
+                hnsw_config=models.HnswConfigDiff(
+                    m=layout.hnsw_m, ef_construct=layout.hnsw_ef_construct
+                ),
                 shard_number=self.shard_number,
                 replication_factor=self.replication_factor,
                 metadata=layout.metadata(),
@@ -80,7 +82,7 @@ class ServerStore(AnswerStore):
         points = [
             models.PointStruct(
                 id=point_id(item.entry.entry_id),
-                vector=item.vectors(),  # type: ignore[arg-type]
+                vector=item.vectors(),
                 payload=item.entry.payload(),
             )
             for item in encoded
@@ -88,7 +90,9 @@ class ServerStore(AnswerStore):
         with _translated():
             self.client.upsert(self.name, points=points, wait=True)
 
-    def _query_batch(self, queries: Sequence[VectorQuery]) -> list[list[tuple[dict[str, Any], float]]]:
+    def _query_batch(
+        self, queries: Sequence[VectorQuery]
+    ) -> list[list[tuple[dict[str, Any], float]]]:
         requests = [
             models.QueryRequest(
                 query=q.vector,
@@ -106,7 +110,9 @@ class ServerStore(AnswerStore):
 
     def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
         with _translated():
-            records = self.client.retrieve(self.name, list(pids), with_payload=True, with_vectors=False)
+            records = self.client.retrieve(
+                self.name, list(pids), with_payload=True, with_vectors=False
+            )
         return [r.payload or {} for r in records]
 
     def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
@@ -122,7 +128,9 @@ class ServerStore(AnswerStore):
 
     def _delete(self, pid: str) -> None:
         with _translated():
-            self.client.delete(self.name, points_selector=models.PointIdsList(points=[pid]), wait=True)
+            self.client.delete(
+                self.name, points_selector=models.PointIdsList(points=[pid]), wait=True
+            )
 
     def count(self) -> int:
         with _translated():

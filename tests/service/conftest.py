@@ -38,10 +38,16 @@ def faq_rows(faq_slice: Path) -> list[dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def indexed_store(tmp_path_factory: pytest.TempPathFactory, trained_servable_dir: Path, faq_slice: Path) -> Path:
+def indexed_store(
+    tmp_path_factory: pytest.TempPathFactory, trained_servable_dir: Path, faq_slice: Path
+) -> Path:
     """An embedded store holding the slice, indexed once; tests copy it before writing."""
     store = tmp_path_factory.mktemp("indexed") / "store"
-    run_index(faq_slice, Settings(model_path=trained_servable_dir, store_path=store, device="cpu"), progress=False)
+    run_index(
+        faq_slice,
+        Settings(model_path=trained_servable_dir, store_path=store, device="cpu"),
+        progress=False,
+    )
     return store
 
 
@@ -55,7 +61,11 @@ def copy_store(indexed_store: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def app_settings(indexed_store: Path, tmp_path: Path, trained_servable_dir: Path) -> Settings:
-    return Settings(model_path=trained_servable_dir, store_path=copy_store(indexed_store, tmp_path), device="cpu")
+    return Settings(
+        model_path=trained_servable_dir,
+        store_path=copy_store(indexed_store, tmp_path),
+        device="cpu",
+    )
 
 
 @pytest.fixture
@@ -89,7 +99,9 @@ class ServerProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"faq-serve exited: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                raise RuntimeError(
+                    f"faq-serve exited: {self.process.stderr.read().decode()[-2000:]}"
+                )  # type: ignore[union-attr]
             try:
                 if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
                     return

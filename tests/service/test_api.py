@@ -49,10 +49,23 @@ def test_ask_refuses_bad_input(client: TestClient, body: object, field: str) -> 
 
 
 def test_ask_refuses_malformed_bodies(client: TestClient) -> None:
-    assert_error(client.post(ASK, content=b'{"question": ', headers={"content-type": "application/json"}), 422, "invalid_request", "JSON")
+    assert_error(
+        client.post(ASK, content=b'{"question": ', headers={"content-type": "application/json"}),
+        422,
+        "invalid_request",
+        "JSON",
+    )
     invalid_utf8 = b'{"question": "caf\xe9"}'
-    assert_error(client.post(ASK, content=invalid_utf8, headers={"content-type": "application/json"}), 400, "bad_request")
-    assert_error(client.post(ASK, content=b"question=hi", headers={"content-type": "text/plain"}), 422, "invalid_request")
+    assert_error(
+        client.post(ASK, content=invalid_utf8, headers={"content-type": "application/json"}),
+        400,
+        "bad_request",
+    )
+    assert_error(
+        client.post(ASK, content=b"question=hi", headers={"content-type": "text/plain"}),
+        422,
+        "invalid_request",
+    )
 
 
 def test_oversized_body_gets_413(client: TestClient) -> None:
@@ -82,7 +95,9 @@ def test_unknown_ids_routes_and_methods(client: TestClient) -> None:
 
 
 def test_every_response_has_a_request_id(client: TestClient) -> None:
-    response = client.post(ASK, json={"question": "does dataproc have an api?"}, headers={"x-request-id": "chat-42"})
+    response = client.post(
+        ASK, json={"question": "does dataproc have an api?"}, headers={"x-request-id": "chat-42"}
+    )
     assert response.headers["x-request-id"] == "chat-42"
     error = assert_error(client.post(ASK, json={}), 422, "invalid_request")
     assert error["request_id"]
@@ -108,7 +123,11 @@ def locked_client(app_settings: Settings) -> Iterator[TestClient]:
 
 
 def test_writes_need_the_api_key_reads_do_not(locked_client: TestClient) -> None:
-    entry = {"entries": [{"answer": "keys are rotated every 90 days", "question": "how often are keys rotated?"}]}
+    entry = {
+        "entries": [
+            {"answer": "keys are rotated every 90 days", "question": "how often are keys rotated?"}
+        ]
+    }
     assert_error(locked_client.post(ADD, json=entry), 401, "unauthorized")
     wrong = {"Authorization": "Bearer not-the-key"}
     response = locked_client.post(ADD, json=entry, headers=wrong)

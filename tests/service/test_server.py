@@ -1,4 +1,4 @@
-"""End to end over real HTTP: a trained servable, the real indexer, `faq-serve` in its own process."""
+"""End to end over real HTTP: a trained servable, the real indexer, `faq-serve` in a process."""
 
 from __future__ import annotations
 
@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from faq_core.servable import fingerprint
-
 from tests.service.conftest import ServerProcess, copy_store
 
-# Paraphrases of questions in the indexed slice (row index -> a user's wording), never the stored text.
+# Paraphrases of questions of the indexed slice (row -> a user's wording), not the stored text.
 PARAPHRASES = {
     19: "how can i turn off billing for my project",
     31: "what is aws secrets manager used for",
@@ -42,7 +41,9 @@ def ask(server: ServerProcess, question: str, **extra: object) -> list[dict]:
     return response.json()["answers"]
 
 
-def test_stored_questions_get_their_own_answer_first(server: ServerProcess, faq_rows: list[dict]) -> None:
+def test_stored_questions_get_their_own_answer_first(
+    server: ServerProcess, faq_rows: list[dict]
+) -> None:
     for row in faq_rows[:25]:
         answers = ask(server, row["question"], top_k=3)
         assert answers[0]["answer"] == row["answer"]
@@ -50,7 +51,9 @@ def test_stored_questions_get_their_own_answer_first(server: ServerProcess, faq_
         assert len({a["id"] for a in answers}) == len(answers)
 
 
-def test_paraphrased_questions_find_their_answer(server: ServerProcess, faq_rows: list[dict]) -> None:
+def test_paraphrased_questions_find_their_answer(
+    server: ServerProcess, faq_rows: list[dict]
+) -> None:
     for row_index, paraphrase in PARAPHRASES.items():
         answers = ask(server, paraphrase, top_k=3)
         assert faq_rows[row_index]["answer"] in [a["answer"] for a in answers], paraphrase
@@ -66,7 +69,11 @@ def test_source_filter_and_threshold(server: ServerProcess, faq_rows: list[dict]
 
 
 def test_runtime_entry_is_found_deleted_and_survives_restart(server: ServerProcess) -> None:
-    cat = {"question": "what is the office cat called?", "answer": "the office cat is called tofu", "source": "internal"}
+    cat = {
+        "question": "what is the office cat called?",
+        "answer": "the office cat is called tofu",
+        "source": "internal",
+    }
     created = httpx.post(f"{server.url}/answers", json={"entries": [cat]}, timeout=30)
     assert created.status_code == 201
     (cat_id,) = created.json()["ids"]
@@ -83,7 +90,9 @@ def test_runtime_entry_is_found_deleted_and_survives_restart(server: ServerProce
     assert cat_id not in [a["id"] for a in ask(server, "office cat name", top_k=5)]
 
     dog = {"answer": "the office dog is called miso", "source": "internal"}
-    (dog_id,) = httpx.post(f"{server.url}/answers", json={"entries": [dog]}, timeout=30).json()["ids"]
+    (dog_id,) = httpx.post(f"{server.url}/answers", json={"entries": [dog]}, timeout=30).json()[
+        "ids"
+    ]
     # uvicorn shuts down gracefully, then re-raises the signal it caught.
     assert server.stop(signal.SIGTERM) in (0, -signal.SIGTERM)
     server.start()
@@ -101,3 +110,37 @@ def test_health_metrics_and_manifest(server: ServerProcess, trained_servable_dir
     assert manifest["model_id"] == fingerprint(trained_servable_dir)
     assert set(manifest["data_checksums"]) == {"train", "val"}
     assert manifest["training"]["epochs"] >= 1
+
+
+def test_overload_gets_fast_429_with_retry_after(
+    indexed_store: Path, tmp_path: Path, trained_servable_dir: Path, faq_rows: list[dict]
+) -> None:
+    import asyncio
+
+    process = ServerProcess(
+        {
+            "FAQ_MODEL_PATH": str(trained_servable_dir),
+            "FAQ_STORE_PATH": str(copy_store(indexed_store, tmp_path)),
+            "FAQ_DEVICE": "cpu",
+            "FAQ_MAX_QUEUE": "2",
+        }
+    )
+    process.start()
+
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=process.url, timeout=30) as client:
+            return await asyncio.gather(
+                *(client.post("/ask", json={"question": row["question"]}) for row in faq_rows[:80])
+            )
+
+    try:
+        responses = asyncio.run(burst())
+    finally:
+        process.stop()
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 429}, statuses
+    refused = [r for r in responses if r.status_code == 429]
+    assert refused and 200 in statuses
+    for response in refused:
+        assert int(response.headers["retry-after"]) >= 1
+        assert response.json()["error"]["code"] == "overloaded"

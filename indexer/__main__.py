@@ -1,0 +1,5 @@
+"""`python -m indexer` is `faq-index`."""
+
+from indexer.cli import main
+
+main()
