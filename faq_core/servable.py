@@ -123,11 +123,18 @@ def _digest_files(root: Path, files: list[Path]) -> str:
     return digest.hexdigest()[:16]
 
 
+# Saved tokenizer files also record load-time state (last padding/truncation, local_files_only)
+# that does not change a single vector; vocab.txt, which does, is hashed.
+_STATEFUL_FILES = frozenset({"tokenizer.json", "tokenizer_config.json"})
+
+
 def _weight_files(directory: Path) -> list[Path]:
     return sorted(
         p
         for p in directory.rglob("*")
-        if p.is_file() and p.suffix in {".json", ".safetensors", ".bin"}
+        if p.is_file()
+        and p.suffix in {".json", ".safetensors", ".bin", ".txt"}
+        and p.name not in _STATEFUL_FILES
     )
 
 
@@ -169,10 +176,15 @@ def _check_config(path: Path) -> None:
         encoders = config["encoders"]
     except (ValueError, KeyError, TypeError) as exc:
         raise ServableError(f"{config_file} is not a quaterion-models config: {exc}") from exc
+    if not isinstance(head, dict) or not isinstance(encoders, list):
+        raise ServableError(f"{config_file}: 'head' must be an object and 'encoders' a list")
     if not str(head.get("module", "")).startswith(_TRUSTED_HEAD_MODULE_PREFIX):
         raise ServableError(f"{config_file} names an untrusted head class {head!r}")
     for encoder in encoders:
-        if (encoder.get("module"), encoder.get("class")) != _ENCODER_CLASS:
+        if (
+            not isinstance(encoder, dict)
+            or (encoder.get("module"), encoder.get("class")) != _ENCODER_CLASS
+        ):
             raise ServableError(f"{config_file} names an untrusted encoder class {encoder!r}")
 
 

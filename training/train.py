@@ -1,4 +1,4 @@
-"""faq-train, top to bottom: data, encoder, cached embeddings, head and loss, training, evaluation, save."""
+"""faq-train, top to bottom: data, encoder, cached embeddings, head, training, evaluation, save."""
 
 from __future__ import annotations
 
@@ -95,11 +95,17 @@ def run_training(
     log.info("3/6 embeddings ready (%d from cache, %d encoded)", cache.hits, cache.misses)
 
     # 4. Head and loss, 5. training with per-epoch evaluation; the best epoch is kept.
+    torch.manual_seed(config.seed)  # the head's initial weights too: same seed, same servable
     head = SkipConnectionHead(encoder.dim, skip_dropout=config.skip_dropout)
     result = train_head(head, (train_q, train_a), (val_q, val_a), config, progress=progress)
     best = result.best
     untuned = result.history[0]
-    log.info("4-5/6 trained %d epochs in %.1f s; best epoch %d", config.epochs, result.seconds, best.epoch)
+    log.info(
+        "4-5/6 trained %d epochs in %.1f s; best epoch %d",
+        config.epochs,
+        result.seconds,
+        best.epoch,
+    )
 
     # 6. Evaluate the kept head, choose the confidence threshold, save.
     with torch.no_grad():
@@ -124,11 +130,17 @@ def run_training(
         "threshold": threshold,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    model = SimilarityModel(encoders=encoder.model.encoders["default"], head=head.to(encoder.device))
+    model = SimilarityModel(
+        encoders=encoder.model.encoders["default"], head=head.to(encoder.device)
+    )
     manifest["model_id"] = save_servable(model, out, manifest)
     metrics["model_id"] = manifest["model_id"]
-    (out / "metrics.json").write_text(json.dumps({**metrics, "history": [vars(r) for r in result.history]}, indent=2))
+    (out / "metrics.json").write_text(
+        json.dumps({**metrics, "history": [vars(r) for r in result.history]}, indent=2)
+    )
     plot_training_curves(result.history, best.epoch, out / "training_curves.png")
-    plot_score_distribution(scores, correct, threshold and threshold["score"], out / "score_distribution.png")
+    plot_score_distribution(
+        scores, correct, threshold and threshold["score"], out / "score_distribution.png"
+    )
     log.info("6/6 servable %s written to %s", manifest["model_id"], out)
     return metrics

@@ -76,8 +76,13 @@ class EdgeStore(AnswerStore):
                 full_scan_threshold=10_000,
             ),
         )
+        # A shard without metadata is what a creation that never finished leaves: start again.
+        shutil.rmtree(self.path / "shard", ignore_errors=True)
         self.path.mkdir(parents=True, exist_ok=True)
-        self._shard = qe.EdgeShard.create(str(self.path / "shard"), config)
+        try:
+            self._shard = qe.EdgeShard.create(str(self.path / "shard"), config)
+        except Exception as exc:  # Edge raises plain Exceptions
+            raise StoreUnavailable(f"cannot create embedded store {self.path}: {exc}") from exc
         self._shard.update(
             qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword)
         )

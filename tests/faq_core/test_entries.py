@@ -19,7 +19,9 @@ def write_lines(path: Path, lines: list[str | bytes]) -> Path:
     return path
 
 
-GOOD = json.dumps({"question": "how do i reset it?", "answer": "press the button.", "source": "aws"})
+GOOD = json.dumps(
+    {"question": "how do i reset it?", "answer": "press the button.", "source": "aws"}
+)
 
 
 # ---- ids ----------------------------------------------------------------------------------------
@@ -94,7 +96,10 @@ def test_payload_round_trip_keeps_every_field(entry: FaqEntry) -> None:
 
 def test_extra_fields_cannot_overwrite_reserved_payload_keys() -> None:
     entry = FaqEntry(
-        answer="real", question="q", source="aws", extra={"note": "kept", "answer": "fake", "id": "x"}
+        answer="real",
+        question="q",
+        source="aws",
+        extra={"note": "kept", "answer": "fake", "id": "x"},
     )
     payload = entry.payload()
     assert payload["answer"] == "real"
@@ -146,7 +151,9 @@ def test_reads_every_entry_with_extra_fields_and_skips_blank_lines(tmp_path: Pat
         "latin-1-bytes",
     ],
 )
-def test_bad_line_names_file_line_and_reason(tmp_path: Path, bad_line: str | bytes, reason: str) -> None:
+def test_bad_line_names_file_line_and_reason(
+    tmp_path: Path, bad_line: str | bytes, reason: str
+) -> None:
     path = write_lines(tmp_path / "data.jsonl", [GOOD, "", GOOD, bad_line, GOOD])
     with pytest.raises(DataFileError, match=re.escape(f"{path}:4: {reason}")) as info:
         read_entries(path)

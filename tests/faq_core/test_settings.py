@@ -19,6 +19,7 @@ VARIABLES = (
     "FAQ_QDRANT_API_KEY",
     "FAQ_PORT",
     "FAQ_MAX_BATCH_SIZE",
+    "FAQ_QUANTIZE",
 )
 
 
@@ -37,6 +38,7 @@ def test_faq_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("FAQ_API_KEY", "s3cret")
     monkeypatch.setenv("FAQ_PORT", "9001")
     monkeypatch.setenv("FAQ_MAX_BATCH_SIZE", "16")
+    monkeypatch.setenv("FAQ_QUANTIZE", "int8")
     settings = Settings()
     assert settings.model_path == tmp_path / "model"
     assert settings.qdrant_url == "http://qdrant:6333"
@@ -47,6 +49,7 @@ def test_faq_variables_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     assert settings.api_key.get_secret_value() == "s3cret"
     assert settings.port == 9001
     assert settings.max_batch_size == 16
+    assert settings.quantize == "int8"
 
 
 def test_unset_variables_give_the_embedded_defaults() -> None:
@@ -87,8 +90,10 @@ def test_bad_collection_name_is_refused(monkeypatch: pytest.MonkeyPatch, collect
         monkeypatch.setenv("FAQ_COLLECTION", collection)
         build = Settings
     else:  # an empty variable means unset, so pass the empty name directly
+
         def build() -> Settings:
             return Settings(collection=collection)
+
     with pytest.raises(ValidationError, match=r"collection\n.*String should match pattern"):
         build()
 
@@ -102,4 +107,10 @@ def test_bad_device_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_port_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAQ_PORT", "70000")
     with pytest.raises(ValidationError, match=r"port\n.*less than or equal to 65535"):
+        Settings()
+
+
+def test_unknown_quantization_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FAQ_QUANTIZE", "int4")
+    with pytest.raises(ValidationError, match=r"quantize\n.*Input should be 'none' or 'int8'"):
         Settings()

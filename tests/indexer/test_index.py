@@ -1,0 +1,229 @@
+"""faq-index: a data file into the collection, validated first, idempotent."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from faq_core.encoding import encode_entries
+from faq_core.entries import FaqEntry
+from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
+from faq_core.servable import Servable
+from faq_core.settings import Settings
+from faq_core.store.base import CollectionLayout
+from faq_core.store.edge import EdgeStore
+from indexer.cli import main as index_main
+from indexer.run import run_index
+
+LINES = 100
+ANSWER_ONLY = {"answer": "open the billing console and choose download invoice.", "source": "kb"}
+
+
+def val_lines(val_file: Path, n: int) -> list[str]:
+    with val_file.open() as handle:
+        return [next(handle).rstrip("\n") for _ in range(n)]
+
+
+@pytest.fixture
+def data_file(tmp_path: Path, val_file: Path) -> Path:
+    """100 real entries, one of them repeated, and one answer without a question."""
+    lines = val_lines(val_file, LINES)
+    lines += [lines[4], json.dumps(ANSWER_ONLY)]
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def expected_unique(path: Path) -> int:
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return len({(r.get("source"), r.get("question"), r["answer"]) for r in rows})
+
+
+def open_store(settings: Settings, servable: Servable, *, create: bool = False) -> EdgeStore:
+    store = EdgeStore(settings.store_path, settings.collection)
+    store.open(CollectionLayout(servable.dim, servable.model_id), create=create)
+    return store
+
+
+def test_indexes_unique_entries_idempotently_and_they_are_found(
+    data_file: Path, settings: Settings, servable: Servable
+) -> None:
+    unique = expected_unique(data_file)
+    assert unique == LINES + 1  # the repeated line adds nothing, the answer-only line does
+
+    first = run_index(data_file, settings, servable, progress=False)
+    assert first.lines == LINES + 2
+    assert first.unique_entries == unique
+    assert (first.points_before, first.points_after) == (0, unique)
+    assert (first.encoded, first.unchanged, first.carried_over) == (unique, 0, 0)
+    assert first.encoded_texts == unique + LINES  # every answer, and the 100 questions
+    assert first.model_id == servable.model_id
+    assert first.collection == settings.collection
+    assert first.as_dict()["entries_per_second"] > 0
+
+    second = run_index(data_file, settings, servable, progress=False)
+    assert (second.points_before, second.points_after) == (unique, unique)
+    assert (second.encoded, second.encoded_texts, second.unchanged) == (0, 0, unique)
+
+    rows = [json.loads(line) for line in val_lines(data_file, LINES)]
+    store = open_store(settings, servable)
+    try:
+        asked = [rows[i] for i in (0, 17, 42, 99)]
+        vectors = servable.encode([r["question"] for r in asked])
+        for row, hits in zip(asked, store.search_many(vectors, 3), strict=True):
+            expected_id = FaqEntry(
+                answer=row["answer"], question=row["question"], source=row["source"]
+            ).entry_id
+            assert hits[0].entry.entry_id == expected_id
+            assert hits[0].entry.answer == row["answer"]
+            assert hits[0].entry.extra == {"filename": row["filename"]}
+        [hit] = store.search(servable.encode([ANSWER_ONLY["answer"]])[0], 1, source="kb")
+        assert hit.entry.question is None
+        assert hit.entry.answer == ANSWER_ONLY["answer"]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("bad_line", "reason"),
+    [
+        ('{"question": "what is s3?", "answer": "object storage"', "invalid JSON"),
+        ('{"question": "what is s3?", "answer": 3}', "field 'answer' must be a string, got int"),
+    ],
+    ids=["truncated-json", "answer-not-string"],
+)
+def test_a_bad_line_writes_nothing(
+    tmp_path: Path,
+    val_file: Path,
+    settings: Settings,
+    servable: Servable,
+    bad_line: str,
+    reason: str,
+) -> None:
+    lines = val_lines(val_file, 10)
+    lines[6] = bad_line  # line 7
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFileError, match=re.escape(f"{path}:7: {reason}")) as info:
+        run_index(path, settings, servable, progress=False)
+    assert info.value.line == 7
+    with pytest.raises(CollectionMissing):
+        open_store(settings, servable)
+    assert not (settings.store_path / settings.collection / "shard").exists()
+
+
+@pytest.fixture
+def index_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
+    monkeypatch.setenv("FAQ_MODEL_PATH", str(settings.model_path))
+    monkeypatch.setenv("FAQ_STORE_PATH", str(settings.store_path))
+    monkeypatch.setenv("FAQ_COLLECTION", settings.collection)
+    monkeypatch.setenv("FAQ_DEVICE", "cpu")
+    monkeypatch.delenv("FAQ_QDRANT_URL", raising=False)
+    return settings
+
+
+def test_cli_reports_a_bad_line_and_exits_2(
+    tmp_path: Path, val_file: Path, index_env: Settings, servable: Servable, capsys
+) -> None:
+    lines = val_lines(val_file, 10)
+    lines[6] = "{oops"
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SystemExit) as exit_info:
+        index_main(["--data", str(path), "--quiet"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert re.search(rf"^error: {re.escape(str(path))}:7: invalid JSON", err, re.MULTILINE), err
+    assert "Traceback" not in err
+    with pytest.raises(CollectionMissing):
+        open_store(index_env, servable)
+
+
+def test_cli_indexes_and_prints_a_summary(
+    tmp_path: Path, val_file: Path, index_env: Settings, servable: Servable, capsys
+) -> None:
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(val_lines(val_file, 12)) + "\n")
+    index_main(["--data", str(path), "--quiet"])
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["lines"] == summary["unique_entries"] == summary["points_after"] == 12
+    assert summary["model_id"] == servable.model_id
+    assert summary["data"] == str(path)
+    store = open_store(index_env, servable)
+    try:
+        assert store.count() == 12
+    finally:
+        store.close()
+
+
+def test_cli_with_a_missing_servable_exits_2(
+    tmp_path: Path, val_file: Path, index_env: Settings, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    missing = tmp_path / "no-model"
+    monkeypatch.setenv("FAQ_MODEL_PATH", str(missing))
+    path = tmp_path / "small.jsonl"
+    path.write_text("\n".join(val_lines(val_file, 3)) + "\n")
+    with pytest.raises(SystemExit) as exit_info:
+        index_main(["--data", str(path), "--quiet"])
+    assert exit_info.value.code == 2
+    assert f"{missing} is not a servable: config.json is missing" in capsys.readouterr().err
+
+
+def test_a_changed_entry_is_encoded_again(
+    tmp_path: Path, val_file: Path, settings: Settings, servable: Servable
+) -> None:
+    lines = val_lines(val_file, 8)
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    run_index(path, settings, servable, progress=False)
+    row = json.loads(lines[3])
+    lines[3] = json.dumps({**row, "filename": "moved-page"})  # same id, other payload
+    path.write_text("\n".join(lines) + "\n")
+    summary = run_index(path, settings, servable, progress=False)
+    assert (summary.encoded, summary.unchanged) == (1, len(lines) - 1)
+    assert summary.points_after == len(lines)
+    store = open_store(settings, servable)
+    try:
+        entry_id = FaqEntry(answer=row["answer"], question=row["question"], source=row["source"])
+        stored = store.get(entry_id.entry_id)
+        assert stored is not None
+        assert stored.extra == {"filename": "moved-page"}
+    finally:
+        store.close()
+
+
+def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(
+    tmp_path: Path, val_file: Path, settings: Settings, servable: Servable
+) -> None:
+    lines = val_lines(val_file, 6)
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    run_index(path, settings, servable, progress=False)
+    added = FaqEntry(answer="call support on weekends at the number in the console.", source="api")
+    store = open_store(settings, servable)
+    try:
+        store.upsert(encode_entries(servable, [added]))  # as POST /answers would
+    finally:
+        store.close()
+
+    # The same weights under another fingerprint: to the store, a servable it was not built by.
+    other = dataclasses.replace(servable, model_id="0ther5ervable000")
+    summary = run_index(path, settings, other, progress=False)
+    assert summary.carried_over == 1
+    assert summary.encoded == len(lines) + 1
+    assert summary.points_after == len(lines) + 1
+    with pytest.raises(ModelMismatch, match=r"re-index"):
+        open_store(settings, servable)
+    store = open_store(settings, other)
+    try:
+        kept = store.get(added.entry_id)
+        assert kept is not None
+        assert kept.answer == added.answer
+        [hit] = store.search(servable.encode([added.answer])[0], 1)
+        assert hit.entry.entry_id == added.entry_id
+    finally:
+        store.close()
