@@ -18,7 +18,7 @@ def connect_store(settings: Settings) -> AnswerStore:
     Connecting opens nothing yet; `AnswerStore.open` checks (or creates) the collection.
     """
     if settings.qdrant_url is None:
-        return EdgeStore(settings.store_path, settings.collection)
+        return EdgeStore(settings.store_path, settings.collection, hnsw_ef=settings.hnsw_ef)
     api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     client = QdrantClient(
         url=settings.qdrant_url, api_key=api_key, timeout=int(settings.qdrant_timeout_s)
@@ -28,6 +28,7 @@ def connect_store(settings: Settings) -> AnswerStore:
         settings.collection,
         shard_number=settings.shard_number,
         replication_factor=settings.replication_factor,
+        hnsw_ef=settings.hnsw_ef,
     )
 
 

@@ -33,8 +33,9 @@ _SOURCE_FIELD = "source"
 class EdgeStore(AnswerStore):
     """A collection kept in an in-process Qdrant Edge shard."""
 
-    def __init__(self, store_path: Path, collection: str) -> None:
+    def __init__(self, store_path: Path, collection: str, *, hnsw_ef: int | None = None) -> None:
         self.name = collection
+        self._search_params = qe.SearchParams(hnsw_ef=hnsw_ef) if hnsw_ef else None
         self.path = Path(store_path) / collection
         self._shard: qe.EdgeShard | None = None
         # Edge applies writes safely from any thread, but we keep them in one order so that
@@ -109,6 +110,7 @@ class EdgeStore(AnswerStore):
                 filter=_source_filter(q.source),
                 score_threshold=q.score_threshold,
                 with_payload=True,
+                params=self._search_params,
             )
             for q in queries
         ]

@@ -48,8 +48,10 @@ class ServerStore(AnswerStore):
         *,
         shard_number: int = 1,
         replication_factor: int = 1,
+        hnsw_ef: int | None = None,
     ) -> None:
         self.name = collection
+        self._search_params = models.SearchParams(hnsw_ef=hnsw_ef) if hnsw_ef else None
         self.client = client
         self.shard_number = shard_number
         self.replication_factor = replication_factor
@@ -101,6 +103,7 @@ class ServerStore(AnswerStore):
                 filter=_source_filter(q.source),
                 score_threshold=q.score_threshold,
                 with_payload=True,
+                params=self._search_params,
             )
             for q in queries
         ]
