@@ -43,7 +43,9 @@ class EmbeddingCache:
             return np.load(file)
         self.misses += 1
         log.info("%s: encoding %d texts", what, len(texts))
-        embeddings = self.encoder.encode(texts, batch_size=self.batch_size, progress=f"encoding {what}")
+        embeddings = self.encoder.encode(
+            texts, batch_size=self.batch_size, progress=f"encoding {what}"
+        )
         self.directory.mkdir(parents=True, exist_ok=True)
         tmp = file.with_suffix(".tmp.npy")
         np.save(tmp, embeddings)

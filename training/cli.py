@@ -11,7 +11,7 @@ from pathlib import Path
 from faq_core.errors import FaqError
 from faq_core.settings import Settings
 from training.evaluate import evaluate_models
-from training.loop import TrainConfig
+from training.recipe import RECIPES, Recipe
 from training.train import TrainInputs, is_current, run_training
 
 
@@ -20,18 +20,59 @@ def _fail(message: str) -> None:
     raise SystemExit(2)
 
 
+def _recipe_from(args: argparse.Namespace) -> Recipe:
+    recipe = RECIPES[args.recipe]
+    head = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
+    recipe = recipe.with_head(**{k: v for k, v in head.items() if v is not None})
+    encoder = {
+        "trainable_layers": args.layers,
+        "epochs": args.encoder_epochs,
+        "batch_size": args.encoder_batch_size,
+        "learning_rate": args.encoder_lr,
+        "hard_negatives": args.hard_negatives,
+    }
+    changes = {k: v for k, v in encoder.items() if v is not None}
+    if changes:
+        recipe = recipe.with_encoder(**changes)
+    if args.no_same_side_negatives:
+        recipe = recipe.with_head(same_side_negatives=False)
+        if recipe.encoder is not None:
+            recipe = recipe.with_encoder(same_side_negatives=False)
+    return recipe
+
+
 def train_main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="faq-train", description="Fine-tune and write a servable.")
+    parser = argparse.ArgumentParser(
+        prog="faq-train", description="Fine-tune and write a servable."
+    )
     parser.add_argument("--train", type=Path, help="training pairs (JSON Lines)")
     parser.add_argument("--val", type=Path, help="validation pairs (JSON Lines)")
-    parser.add_argument("--data", type=Path, help="one file, split the reference way (instead of --train/--val)")
+    parser.add_argument(
+        "--data", type=Path, help="one file, split the reference way (instead of --train/--val)"
+    )
     parser.add_argument("--out", type=Path, required=True, help="servable directory to write")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
     parser.add_argument("--limit", type=int, help="use only the first N pairs of each file")
-    defaults = TrainConfig()
-    parser.add_argument("--epochs", type=int, default=defaults.epochs)
-    parser.add_argument("--batch-size", type=int, default=defaults.batch_size)
-    parser.add_argument("--lr", type=float, default=defaults.learning_rate)
+    parser.add_argument(
+        "--recipe",
+        choices=sorted(RECIPES),
+        default="default",
+        help="default: tune the top encoder layers, then a head; head: frozen encoder, head only",
+    )
+    encoder = parser.add_argument_group("encoder tuning (overrides the recipe)")
+    encoder.add_argument(
+        "--layers", type=int, help="top encoder layers to tune (0: frozen encoder)"
+    )
+    encoder.add_argument("--encoder-epochs", type=int)
+    encoder.add_argument("--encoder-batch-size", type=int)
+    encoder.add_argument("--encoder-lr", type=float)
+    encoder.add_argument(
+        "--hard-negatives", action=argparse.BooleanOptionalAction, help="mined each epoch"
+    )
+    head = parser.add_argument_group("head training (overrides the recipe)")
+    head.add_argument("--epochs", type=int)
+    head.add_argument("--batch-size", type=int)
+    head.add_argument("--lr", type=float)
     parser.add_argument("--no-same-side-negatives", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
@@ -42,21 +83,28 @@ def train_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.data is None) == (args.train is None or args.val is None):
         parser.error("give either --data, or both --train and --val")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    config = TrainConfig(
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        same_side_negatives=not args.no_same_side_negatives,
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+
+    recipe = _recipe_from(args)
     inputs = TrainInputs(train=args.train, val=args.val, data=args.data, limit=args.limit)
     settings = Settings()
-    if args.skip_if_current and is_current(args.out, inputs, config, settings):
-        print(f"{args.out} is up to date with this data and training settings; not retraining")
-        return
     try:
-        metrics = run_training(inputs, args.out, settings, config, args.cache_dir, progress=not args.quiet)
+        if args.skip_if_current and is_current(
+            args.out, inputs, recipe.head, settings, recipe.encoder
+        ):
+            print(f"{args.out} is up to date with this data and training settings; not retraining")
+            return
+        metrics = run_training(
+            inputs,
+            args.out,
+            settings,
+            recipe.head,
+            args.cache_dir,
+            encoder=recipe.encoder,
+            progress=not args.quiet,
+        )
     except FaqError as exc:
         _fail(str(exc))
     print(json.dumps(metrics, indent=2))
@@ -64,17 +112,25 @@ def train_main(argv: list[str] | None = None) -> None:
 
 def eval_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="faq-eval", description="Precision@1 and MRR of servables, pool and ask protocols, as JSON."
+        prog="faq-eval",
+        description="Precision@1 and MRR of servables, pool and ask protocols, as JSON.",
     )
     parser.add_argument(
-        "--model", action="append", required=True, help="servable dir (repeat to compare; 'untuned' = base)"
+        "--model",
+        action="append",
+        required=True,
+        help="servable dir (repeat to compare; 'untuned' = base)",
     )
-    parser.add_argument("--data", type=Path, required=True, help="pairs to evaluate on (JSON Lines)")
+    parser.add_argument(
+        "--data", type=Path, required=True, help="pairs to evaluate on (JSON Lines)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     settings = Settings()
     try:
-        result = evaluate_models(args.model, args.data, settings.device, settings.encode_batch_size)
+        result = evaluate_models(
+            args.model, args.data, settings.device, settings.encode_batch_size, settings.base_model
+        )
     except FaqError as exc:
         _fail(str(exc))
     print(json.dumps(result, indent=2))

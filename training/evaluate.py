@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from faq_core.servable import Servable, encoder_only, load_servable
-from training.data import load_pairs
+from training.data import Pairs, load_pairs
 from training.metrics import ask_retrieval, pool_retrieval
 
+UNTUNED = "untuned"
 
-def evaluate_servable(servable: Servable, data: Path, batch_size: int = 64) -> dict[str, Any]:
-    pairs = load_pairs(data)
+
+def evaluate_pairs(servable: Servable, pairs: Pairs, batch_size: int = 64) -> dict[str, Any]:
     questions = servable.encode(pairs.questions, batch_size=batch_size)
     answers = servable.encode(pairs.answers, batch_size=batch_size)
     return {
@@ -22,10 +23,41 @@ def evaluate_servable(servable: Servable, data: Path, batch_size: int = 64) -> d
     }
 
 
-def evaluate_models(models: list[str], data: Path, device: str, batch_size: int = 64) -> dict[str, Any]:
-    """`untuned` names the base encoder alone (no head), for comparison."""
-    results = {}
-    for name in models:
-        servable = encoder_only(None, device) if name == "untuned" else load_servable(Path(name), device)
-        results[name] = evaluate_servable(servable, data, batch_size)
-    return {"data": str(data), "models": results}
+def evaluate_servable(servable: Servable, data: Path, batch_size: int = 64) -> dict[str, Any]:
+    return evaluate_pairs(servable, load_pairs(data), batch_size)
+
+
+def load_model(name: str, device: str, base_model: str | None = None) -> Servable:
+    """A servable directory, or `untuned`: the base encoder alone (no head), for comparison."""
+    if name == UNTUNED:
+        return encoder_only(base_model, device)
+    return load_servable(Path(name), device)
+
+
+def differences(first: dict[str, Any], other: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """`other` minus `first`, metric by metric: positive means `other` is better."""
+    return {
+        protocol: {k: round(other[protocol][k] - first[protocol][k], 4) for k in first[protocol]}
+        for protocol in ("pool", "ask")
+    }
+
+
+def evaluate_models(
+    models: list[str],
+    data: Path,
+    device: str,
+    batch_size: int = 64,
+    base_model: str | None = None,
+) -> dict[str, Any]:
+    """Each model on the same pairs; with two or more, how each differs from the first."""
+    pairs = load_pairs(data)
+    results = {
+        name: evaluate_pairs(load_model(name, device, base_model), pairs, batch_size)
+        for name in models
+    }
+    report: dict[str, Any] = {"data": str(data), "models": results}
+    if len(models) > 1:
+        first = results[models[0]]
+        report["compared_with"] = models[0]
+        report["differences"] = {name: differences(first, results[name]) for name in models[1:]}
+    return report

@@ -54,7 +54,11 @@ def _evaluate(head: torch.nn.Module, q: torch.Tensor, a: torch.Tensor, config: T
     head.eval()
     with torch.no_grad():
         hq, ha = head(q), head(a)
-        loss = float(symmetric_mnr_loss(hq, ha, scale=config.scale, same_side_negatives=config.same_side_negatives))
+        loss = float(
+            symmetric_mnr_loss(
+                hq, ha, scale=config.scale, same_side_negatives=config.same_side_negatives
+            )
+        )
     return loss, pool_retrieval(hq, ha).as_dict(), ask_retrieval(hq, ha).as_dict()
 
 
@@ -72,13 +76,17 @@ def train_head(
     torch.manual_seed(config.seed)
     train_q, train_a = (torch.as_tensor(x, dtype=torch.float32) for x in train)
     val_q, val_a = (torch.as_tensor(x, dtype=torch.float32) for x in val)
-    optimizer = torch.optim.AdamW(head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
+    optimizer = torch.optim.AdamW(
+        head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    )
     started = time.perf_counter()
 
     val_loss, pool, ask = _evaluate(head, val_q, val_a, config)
     result = TrainResult(best_epoch=0, history=[EpochRecord(0, float("nan"), val_loss, pool, ask)])
     best_state = copy.deepcopy(head.state_dict())
-    bar = tqdm(range(1, config.epochs + 1), desc="training head", unit="epoch", disable=not progress)
+    bar = tqdm(
+        range(1, config.epochs + 1), desc="training head", unit="epoch", disable=not progress
+    )
     for epoch in bar:
         head.train()
         order = torch.randperm(len(train_q))

@@ -38,7 +38,9 @@ def _summary(ranks: torch.Tensor) -> Retrieval:
     return Retrieval(float((ranks == 1).double().mean()), float((1.0 / ranks_f).mean()))
 
 
-def pool_retrieval(questions: np.ndarray | torch.Tensor, answers: np.ndarray | torch.Tensor) -> Retrieval:
+def pool_retrieval(
+    questions: np.ndarray | torch.Tensor, answers: np.ndarray | torch.Tensor
+) -> Retrieval:
     x = torch.cat([_normalized(questions), _normalized(answers)])
     n = len(questions)
     scores = x @ x.T
@@ -47,7 +49,9 @@ def pool_retrieval(questions: np.ndarray | torch.Tensor, answers: np.ndarray | t
     return _summary(_ranks(scores, partner))
 
 
-def ask_retrieval(questions: np.ndarray | torch.Tensor, answers: np.ndarray | torch.Tensor) -> Retrieval:
+def ask_retrieval(
+    questions: np.ndarray | torch.Tensor, answers: np.ndarray | torch.Tensor
+) -> Retrieval:
     scores = _normalized(questions) @ _normalized(answers).T
     return _summary(_ranks(scores, torch.arange(len(questions))))
 

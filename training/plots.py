@@ -9,37 +9,58 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from training.loop import EpochRecord
 
 
-def plot_training_curves(history: list[EpochRecord], best_epoch: int, out: Path) -> None:
+def plot_training_curves(
+    history: list[EpochRecord], best_epoch: int, out: Path, title: str = "head"
+) -> None:
     epochs = [r.epoch for r in history]
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
     left.plot(epochs[1:], [r.loss for r in history[1:]], label="train loss")
     left.plot(epochs, [r.val_loss for r in history], label="val loss")
     left.set_xlabel("epoch")
-    left.set_title("symmetric MNR loss")
+    left.set_title(f"{title}: symmetric MNR loss")
     left.legend()
     for key, style in (("pool", "-"), ("ask", "--")):
-        right.plot(epochs, [getattr(r, key)["precision_at_1"] for r in history], style, label=f"{key} P@1")
+        right.plot(
+            epochs, [getattr(r, key)["precision_at_1"] for r in history], style, label=f"{key} P@1"
+        )
         right.plot(epochs, [getattr(r, key)["mrr"] for r in history], style, label=f"{key} MRR")
     right.axvline(best_epoch, color="grey", linestyle=":", label=f"best epoch {best_epoch}")
     right.set_xlabel("epoch")
-    right.set_title("validation retrieval")
+    for ax in (left, right):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    right.set_title(f"{title}: validation retrieval")
     right.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
 
 
-def plot_score_distribution(scores: np.ndarray, correct: np.ndarray, threshold: float | None, out: Path) -> None:
+def plot_score_distribution(
+    scores: np.ndarray,
+    correct: np.ndarray,
+    threshold: float | None,
+    out: Path,
+    coverage: float | None = None,
+    precision: float = 0.9,
+) -> None:
+    """Histograms of the first answer's score, right and wrong, with the confidence threshold
+    (`coverage`: the share of questions scoring at least the threshold, for its label)."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    bins = np.linspace(float(scores.min()), float(scores.max()), 50)
+    bins = np.linspace(float(scores.min()), float(scores.max()), 50).tolist()
     ax.hist(scores[correct], bins=bins, alpha=0.6, label=f"correct first answer ({correct.sum()})")
-    ax.hist(scores[~correct], bins=bins, alpha=0.6, label=f"wrong first answer ({(~correct).sum()})")
+    ax.hist(
+        scores[~correct], bins=bins, alpha=0.6, label=f"wrong first answer ({(~correct).sum()})"
+    )
     if threshold is not None:
-        ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.3f}")
+        label = f"threshold {threshold:.3f}: {precision:.0%} right above it"
+        if coverage is not None:
+            label += f", {coverage:.0%} of questions answered"
+        ax.axvline(threshold, color="black", linestyle="--", label=label)
     ax.set_xlabel("cosine score of the first answer")
     ax.set_ylabel("questions")
     ax.set_title("first-answer scores, validation questions (ask protocol)")

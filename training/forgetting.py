@@ -1,0 +1,173 @@
+"""Does fine-tuning make the model worse on questions unlike its training data?
+
+Two checks, each comparing the tuned servable with the untuned base encoder on the same pairs:
+
+1. Held-out sources: train with the default recipe on the training pairs of every source except
+   the held-out ones (the epoch is chosen on the validation pairs of the kept sources too), then
+   evaluate both models on every pair of the held-out sources, which training never saw.
+2. Paraphrases: `checks/paraphrase_faq.jsonl`, 40 FAQ entries from other trades (shop, bank,
+   telecom, travel, hotel, HR, IT, utility) written for this check, each with a user's
+   paraphrase of its question. The answers (and, service style, also the FAQ questions) are
+   indexed and the paraphrases asked.
+
+    python -m training.forgetting --train F --val F --out var/forgetting    # both checks
+    python -m training.forgetting --model DIR                               # check 2 only
+
+A check passes when the tuned model loses no more than `--tolerance` MRR anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from faq_core.servable import Servable, load_servable
+from faq_core.settings import Settings
+from training.data import Pairs, load_pairs
+from training.evaluate import UNTUNED, differences, evaluate_pairs, load_model
+from training.metrics import ask_retrieval
+from training.recipe import RECIPES, Recipe
+from training.train import TrainInputs, run_training
+
+PARAPHRASES = Path(__file__).parent / "checks" / "paraphrase_faq.jsonl"
+DEFAULT_HOLDOUT = ("gcp", "hetzner", "azure", "yandex_cloud")
+
+
+def write_pairs(pairs: Pairs, path: Path) -> Path:
+    with path.open("w") as handle:
+        for q, a, s in zip(pairs.questions, pairs.answers, pairs.sources, strict=True):
+            handle.write(json.dumps({"source": s, "question": q, "answer": a}) + "\n")
+    return path
+
+
+def _by_source(pairs: Pairs, keep: bool, sources: set[str]) -> Pairs:
+    return pairs.subset([i for i, s in enumerate(pairs.sources) if (s in sources) == keep])
+
+
+def paraphrase_check(servable: Servable, path: Path = PARAPHRASES) -> dict[str, Any]:
+    """P@1 and MRR of paraphrased questions against the answers, and against answers + questions
+    (the service stores both; an entry counts as found when either of its vectors ranks first)."""
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    paraphrases = servable.encode([r["paraphrase"] for r in rows])
+    answers = servable.encode([r["answer"] for r in rows])
+    questions = servable.encode([r["question"] for r in rows])
+    both = np.maximum(paraphrases @ answers.T, paraphrases @ questions.T)
+    return {
+        "entries": len(rows),
+        "ask": ask_retrieval(paraphrases, answers).as_dict(),
+        "ask_answers_and_questions": _ranked(both),
+    }
+
+
+def _ranked(scores: np.ndarray) -> dict[str, float]:
+    target = np.diag(scores)[:, None]
+    ranks = (scores > target).sum(axis=1) + 1
+    return {
+        "precision_at_1": round(float((ranks == 1).mean()), 4),
+        "mrr": round(float((1 / ranks).mean()), 4),
+    }
+
+
+def _verdict(delta: dict[str, dict[str, float]], tolerance: float) -> bool:
+    return all(metrics["mrr"] >= -tolerance for metrics in delta.values())
+
+
+def compare(
+    tuned: Servable, untuned: Servable, heldout: Pairs | None, tolerance: float
+) -> dict[str, Any]:
+    report: dict[str, Any] = {"tolerance_mrr": tolerance}
+    checks = []
+    if heldout is not None:
+        per_source: dict[str, Any] = {}
+        sets = {"all held-out": heldout} | {
+            s: _by_source(heldout, True, {s}) for s in sorted({s or "" for s in heldout.sources})
+        }
+        for name, pairs in sets.items():
+            before, after = evaluate_pairs(untuned, pairs), evaluate_pairs(tuned, pairs)
+            delta = differences(before, after)
+            per_source[name] = {
+                "pairs": len(pairs),
+                "untuned": before,
+                "tuned": after,
+                "difference": delta,
+            }
+        report["heldout_sources"] = per_source
+        checks.append(_verdict(per_source["all held-out"]["difference"], tolerance))
+    before, after = paraphrase_check(untuned), paraphrase_check(tuned)
+    delta = {
+        k: {m: round(after[k][m] - before[k][m], 4) for m in after[k]}
+        for k in ("ask", "ask_answers_and_questions")
+    }
+    report["paraphrases"] = {"untuned": before, "tuned": after, "difference": delta}
+    checks.append(_verdict(delta, tolerance))
+    report["passed"] = all(checks)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m training.forgetting", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--train", type=Path, help="training pairs; with --val: train with sources held out"
+    )
+    parser.add_argument("--val", type=Path)
+    parser.add_argument(
+        "--holdout", default=",".join(DEFAULT_HOLDOUT), help="comma-separated sources"
+    )
+    parser.add_argument("--out", type=Path, default=Path("var/forgetting"))
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="default")
+    parser.add_argument("--model", type=Path, help="only the paraphrase check of this servable")
+    parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
+    parser.add_argument(
+        "--tolerance", type=float, default=0.01, help="MRR the tuned model may lose"
+    )
+    args = parser.parse_args(argv)
+    if (args.model is None) == (args.train is None or args.val is None):
+        parser.error("give either --model, or both --train and --val")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    settings = Settings()
+    untuned = load_model(UNTUNED, settings.device, settings.base_model)
+    heldout = None
+    if args.model is not None:
+        tuned = load_servable(args.model, settings.device)
+    else:
+        holdout = {s.strip() for s in args.holdout.split(",") if s.strip()}
+        train, val = load_pairs(args.train), load_pairs(args.val)
+        args.out.mkdir(parents=True, exist_ok=True)
+        kept_train = write_pairs(_by_source(train, False, holdout), args.out / "kept_train.jsonl")
+        kept_val = write_pairs(_by_source(val, False, holdout), args.out / "kept_val.jsonl")
+        unseen_train, unseen_val = _by_source(train, True, holdout), _by_source(val, True, holdout)
+        heldout = Pairs(
+            unseen_train.questions + unseen_val.questions,
+            unseen_train.answers + unseen_val.answers,
+            unseen_train.sources + unseen_val.sources,
+        )
+        write_pairs(heldout, args.out / "heldout.jsonl")
+        recipe: Recipe = RECIPES[args.recipe]
+        run_training(
+            TrainInputs(train=kept_train, val=kept_val),
+            args.out / "model",
+            settings,
+            recipe.head,
+            args.cache_dir,
+            encoder=recipe.encoder,
+        )
+        tuned = load_servable(args.out / "model", settings.device)
+    report = compare(tuned, untuned, heldout, args.tolerance)
+    if args.model is None:
+        report["holdout"] = sorted(holdout)
+        report["recipe"] = args.recipe
+        (args.out / "forgetting.json").write_text(json.dumps(report, indent=2))
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
