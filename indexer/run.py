@@ -21,7 +21,7 @@ from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import ModelMismatch
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, CollectionLayout, connect_store
+from faq_core.store import AnswerStore, CollectionLayout, connect_store, layout_for
 
 log = logging.getLogger(__name__)
 
@@ -84,9 +84,7 @@ def run_index(
     from_file = unique_by_id(entries)
     servable = servable or load_servable(settings.model_path, settings.device, settings.quantize)
     store = connect_store(settings)
-    layout = CollectionLayout(
-        servable.dim, servable.model_id, settings.hnsw_m, settings.hnsw_ef_construct
-    )
+    layout = layout_for(settings, dim=servable.dim, model_id=servable.model_id)
     started = time.perf_counter()
     try:
         carried = _open_for(store, layout)

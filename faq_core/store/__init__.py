@@ -9,7 +9,15 @@ from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit
 from faq_core.store.edge import EdgeStore
 from faq_core.store.server import ServerStore
 
-__all__ = ["AnswerStore", "CollectionLayout", "EncodedEntry", "Hit", "connect_store", "open_store"]
+__all__ = [
+    "AnswerStore",
+    "CollectionLayout",
+    "EncodedEntry",
+    "Hit",
+    "connect_store",
+    "layout_for",
+    "open_store",
+]
 
 
 def connect_store(settings: Settings) -> AnswerStore:
@@ -32,10 +40,15 @@ def connect_store(settings: Settings) -> AnswerStore:
     )
 
 
+def layout_for(settings: Settings, *, dim: int, model_id: str) -> CollectionLayout:
+    """The collection the settings ask for, for the servable of this `dim` and `model_id`."""
+    return CollectionLayout(dim, model_id, settings.hnsw_m, settings.hnsw_ef_construct)
+
+
 def open_store(settings: Settings, *, dim: int, model_id: str, create: bool) -> AnswerStore:
     """Connect and open the configured collection for the servable of this `dim` and `model_id`."""
     store = connect_store(settings)
-    layout = CollectionLayout(dim, model_id, settings.hnsw_m, settings.hnsw_ef_construct)
+    layout = layout_for(settings, dim=dim, model_id=model_id)
     try:
         store.open(layout, create=create)
     except Exception:
