@@ -24,8 +24,10 @@ from service.schemas import (
 router = APIRouter()
 
 _ERRORS = {
+    400: {"model": ErrorPublic, "description": "the body is not valid JSON (or not UTF-8)"},
     401: {"model": ErrorPublic, "description": "missing or wrong API key"},
     404: {"model": ErrorPublic, "description": "no entry with this id"},
+    413: {"model": ErrorPublic, "description": "the body is larger than FAQ_MAX_BODY_BYTES"},
     422: {"model": ErrorPublic, "description": "invalid request"},
     429: {"model": ErrorPublic, "description": "overloaded; retry after Retry-After seconds"},
     503: {"model": ErrorPublic, "description": "the store is unavailable"},
@@ -36,7 +38,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, object]]:
     return {code: _ERRORS[code] for code in codes}
 
 
-@router.post("/ask", response_model=AnswersPublic, responses=_errors(422, 429, 503))
+@router.post("/ask", response_model=AnswersPublic, responses=_errors(400, 413, 422, 429, 503))
 async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
     """The best matching FAQ entries for a user's question, best first."""
     hits = await engine.ask(
@@ -65,7 +67,7 @@ async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
     status_code=status.HTTP_201_CREATED,
     response_model=IdsPublic,
     dependencies=[WriteAccess],
-    responses=_errors(401, 422, 429, 503),
+    responses=_errors(400, 401, 413, 422, 429, 503),
 )
 async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
     """Add FAQ entries at runtime, searchable once this answers; no duplicates on a re-post."""
