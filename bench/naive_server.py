@@ -24,7 +24,7 @@ class Ask(BaseModel):
 
 def build(settings: Settings) -> FastAPI:
     servable = load_servable(settings.model_path, "cpu")
-    store = open_store(settings, dim=servable.dim, model_id=servable.model_id, create=False)
+    _, store = open_store(settings, dim=servable.dim, model_id=servable.model_id)
     app = FastAPI()
 
     @app.post("/ask")

@@ -17,6 +17,10 @@ _POINT_NAMESPACE = uuid.UUID("0b7e9a52-4c1d-5f3e-9a8b-7c6d5e4f3a2b")
 
 # Payload keys the store owns; extra fields from a data file may not overwrite them.
 RESERVED_KEYS = frozenset({"id", "question", "answer", "source"})
+# Payload key marking entries added through the API: a re-index keeps them though no data file
+# has them, and drops entries that left the data file.
+ORIGIN_KEY = "origin"
+RUNTIME_ORIGIN = "api"
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,10 @@ class FaqEntry:
             return self.id
         key = "\x1f".join((self.source or "", self.question or "", self.answer))
         return str(uuid.uuid5(_ENTRY_NAMESPACE, key))
+
+    @property
+    def added_at_runtime(self) -> bool:
+        return self.extra.get(ORIGIN_KEY) == RUNTIME_ORIGIN
 
     def payload(self) -> dict[str, Any]:
         """What the store keeps beside the vectors, enough to rebuild the entry."""

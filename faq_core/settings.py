@@ -29,7 +29,13 @@ class Settings(BaseSettings):
 
     qdrant_url: str | None = Field(None, description="Qdrant server; unset: embedded Qdrant Edge")
     qdrant_api_key: SecretStr | None = None
-    qdrant_timeout_s: float = Field(5.0, gt=0)
+    qdrant_timeout_s: float = Field(5.0, gt=0, description="longest wait for one store call")
+    store_retry_s: float = Field(
+        1.0, gt=0, description="after a store failure, requests get 503 at once for this long"
+    )
+    watch_interval_s: float = Field(
+        2.0, gt=0, description="how often the service checks the store and the live version"
+    )
     store_path: Path = Field(Path("var/store"), description="embedded store directory")
     collection: str = Field("faq", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     shard_number: int = Field(1, ge=1, description="shards of a new collection on a cluster")

@@ -1,15 +1,19 @@
-"""Index a data file: validate it whole, then encode and upsert in batches.
+"""Index a data file into a new version of the collection, then switch to it atomically.
 
-Re-running is cheap and creates nothing twice: ids come from the content, and entries already
-stored unchanged are not encoded again. When the servable changed since the collection was built,
-the collection is rebuilt, and the entries it holds that the file does not (added at runtime
-through the API) are encoded again with the new model and kept.
+The whole file is validated before anything is written. The new version holds the file's
+entries and the entries added at runtime (through the API) that the live version holds; it goes
+live only once complete, so the service answers from the old version until then, and a failed or
+interrupted run leaves the live version as it was. Re-running is cheap: when the servable did not
+change, entries the live version already holds unchanged are copied with their vectors, not
+encoded again. The previous version is kept (the service may still be reading it until it
+follows the switch); older ones are dropped.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +22,11 @@ from tqdm.auto import tqdm
 
 from faq_core.encoding import encode_entries, entry_texts
 from faq_core.entries import FaqEntry, read_entries
-from faq_core.errors import ModelMismatch
+from faq_core.errors import StoreUnavailable
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, CollectionLayout, connect_store, layout_for
+from faq_core.store import AnswerStore, Catalog, EncodedEntry, layout_for, open_catalog
+from faq_core.store.carry import carry_runtime_entries
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +37,8 @@ UPSERT_BATCH = 256
 class IndexSummary:
     data: str
     collection: str
+    version: str
+    previous_version: str | None
     model_id: str
     lines: int
     unique_entries: int
@@ -39,8 +46,9 @@ class IndexSummary:
     encoded_texts: int
     unchanged: int
     carried_over: int
-    points_before: int
+    points_before: int | None
     points_after: int
+    dropped_versions: list[str]
     seconds: float
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,67 +65,128 @@ def unique_by_id(entries: list[FaqEntry]) -> list[FaqEntry]:
     return list({entry.entry_id: entry for entry in entries}.values())
 
 
-def _open_for(store: AnswerStore, layout: CollectionLayout) -> list[FaqEntry]:
-    """Open (or create) the collection for this servable; returns the entries to carry over
-    when a collection built by another servable had to be rebuilt."""
+def _readable_live(catalog: Catalog) -> tuple[str | None, AnswerStore | None, int | None]:
+    """The live version and its store when this process can read it. The embedded store is
+    held by a running service: then everything is encoded, and the service carries its runtime
+    entries over itself when it follows the switch."""
+    live = catalog.live()
+    if live is None:
+        return None, None, None
+    store = catalog.store(live)
     try:
-        store.open(layout, create=True)
-        return []
-    except ModelMismatch as exc:
-        log.warning("%s; rebuilding it and keeping the entries it holds", exc)
-        kept = list(store.entries())
-        store.drop()
-        store.open(layout, create=True)
-        return kept
+        count = store.count()
+    except StoreUnavailable as exc:
+        log.warning("the live version cannot be read (%s): encoding every entry", exc)
+        store.close()
+        return live, None, None
+    return live, store, count
 
 
-def _differs(stored: FaqEntry | None, entry: FaqEntry) -> bool:
-    return stored is None or stored.payload() != entry.payload()
+@dataclass
+class _Counts:
+    encoded: int = 0
+    encoded_texts: int = 0
+    unchanged: int = 0
+
+
+def _fill(
+    target: AnswerStore,
+    entries: Sequence[FaqEntry],
+    reusable: AnswerStore | None,
+    servable: Servable,
+    settings: Settings,
+    progress: bool,
+) -> _Counts:
+    """Upsert `entries` into the new version: copied from `reusable` (built by the same
+    servable) when it holds them unchanged, else encoded."""
+    counts = _Counts()
+    with tqdm(total=len(entries), desc="indexing", unit="entry", disable=not progress) as bar:
+        for start in range(0, len(entries), UPSERT_BATCH):
+            batch = entries[start : start + UPSERT_BATCH]
+            stored = reusable.get_encoded([e.entry_id for e in batch]) if reusable else {}
+            copied: list[EncodedEntry] = []
+            changed: list[FaqEntry] = []
+            for entry in batch:
+                old = stored.get(entry.entry_id)
+                if old is not None and old.entry.payload() == entry.payload():
+                    copied.append(old)
+                else:
+                    changed.append(entry)
+            target.upsert(copied + encode_entries(servable, changed, settings.encode_batch_size))
+            counts.encoded += len(changed)
+            counts.encoded_texts += len(entry_texts(changed))
+            counts.unchanged += len(copied)
+            bar.update(len(batch))
+    return counts
 
 
 def run_index(
     data: Path, settings: Settings, servable: Servable | None = None, *, progress: bool = True
 ) -> IndexSummary:
-    """Upsert every entry of `data`. The whole file is validated before the store is touched,
-    so a bad line writes nothing."""
+    """Build a new version of the collection from `data` and make it live."""
     entries = read_entries(Path(data), require_question=False)
     from_file = unique_by_id(entries)
     servable = servable or load_servable(settings.model_path, settings.device, settings.quantize)
-    store = connect_store(settings)
     layout = layout_for(settings, dim=servable.dim, model_id=servable.model_id)
     started = time.perf_counter()
+    catalog = open_catalog(settings)
+    live, source, points_before = _readable_live(catalog)
     try:
-        carried = _open_for(store, layout)
-        file_ids = {e.entry_id for e in from_file}
-        carried = [e for e in carried if e.entry_id not in file_ids]
-        todo = from_file + carried
-        before = store.count()
-        encoded = encoded_texts = unchanged = 0
-        with tqdm(total=len(todo), desc="indexing", unit="entry", disable=not progress) as bar:
-            for start in range(0, len(todo), UPSERT_BATCH):
-                batch = todo[start : start + UPSERT_BATCH]
-                stored = store.get_many([e.entry_id for e in batch])
-                changed = [e for e in batch if _differs(stored.get(e.entry_id), e)]
-                store.upsert(encode_entries(servable, changed, settings.encode_batch_size))
-                encoded += len(changed)
-                encoded_texts += len(entry_texts(changed))
-                unchanged += len(batch) - len(changed)
-                bar.update(len(batch))
-        store.optimize()
-        after = store.count()
+        same_model = source is not None and (source.metadata() or {}).get("model_id") == (
+            servable.model_id
+        )
+        reusable = source if same_model else None
+        if source is not None and not same_model:
+            log.warning("the live version was built by another servable: encoding every entry")
+
+        def encode(batch: Sequence[FaqEntry]) -> list[EncodedEntry]:
+            return encode_entries(servable, batch, settings.encode_batch_size)
+
+        version = catalog.new_version()
+        target = catalog.store(version)
+        try:
+            target.open(layout, create=True)
+            counts = _fill(target, from_file, reusable, servable, settings, progress)
+            file_ids = frozenset(e.entry_id for e in from_file)
+            carried = 0
+            if source is not None:
+                carried = carry_runtime_entries(
+                    source, target, None if same_model else encode, skip=file_ids
+                )
+            target.optimize()
+            catalog.switch(version)
+            if source is not None:
+                # Entries added between the carry above and the switch went to the old version.
+                carried += carry_runtime_entries(
+                    source, target, None if same_model else encode, skip=file_ids
+                )
+            points_after = target.count()
+        except BaseException:
+            target.drop()  # never live: the live version is untouched
+            raise
+        finally:
+            target.close()
     finally:
-        store.close()
+        if source is not None:
+            source.close()
+    try:
+        dropped = catalog.prune(keep={v for v in (version, live) if v is not None})
+    finally:
+        catalog.close()
     return IndexSummary(
         data=str(data),
         collection=settings.collection,
+        version=version,
+        previous_version=live,
         model_id=servable.model_id,
         lines=len(entries),
         unique_entries=len(from_file),
-        encoded=encoded,
-        encoded_texts=encoded_texts,
-        unchanged=unchanged,
-        carried_over=len(carried),
-        points_before=before,
-        points_after=after,
+        encoded=counts.encoded,
+        encoded_texts=counts.encoded_texts,
+        unchanged=counts.unchanged,
+        carried_over=carried,
+        points_before=points_before,
+        points_after=points_after,
+        dropped_versions=dropped,
         seconds=round(time.perf_counter() - started, 2),
     )

@@ -1,9 +1,11 @@
-"""The app factory. The lifespan loads the servable, opens the store (which must hold a collection
-built by that servable), warms the model up, serves, and closes everything on the way out."""
+"""The app factory. The lifespan loads the servable, opens the live collection version (which must
+have been built by that servable), warms the model up, watches the store while serving, and
+closes everything on the way out."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -11,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from faq_core.settings import Settings
-from service.engine import AnswerEngine
+from service.engine import AnswerEngine, Generation
 from service.errors import install_error_handlers
 from service.observability import BodyLimitMiddleware, RequestLogMiddleware, ServiceMetrics
 from service.routes import router
@@ -24,26 +26,32 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = await asyncio.to_thread(AnswerEngine.open, settings, metrics.batch_size.observe)
-        try:
-            metrics.track_queue(lambda: engine.batcher.depth)
+        def on_generation(generation: Generation) -> None:
             metrics.model.info(
                 {
-                    "model_id": engine.servable.model_id,
+                    "model_id": generation.servable.model_id,
                     "collection": settings.collection,
-                    "device": str(engine.servable.device),
+                    "index_version": generation.version,
+                    "device": str(generation.servable.device),
                     "store": "server" if settings.qdrant_url else "embedded",
                 }
             )
+
+        engine = await asyncio.to_thread(
+            AnswerEngine.open, settings, metrics.batch_size.observe, on_generation
+        )
+        watcher = None
+        try:
+            metrics.track_queue(lambda: engine.batcher.depth)
             await engine.warm_up()
             app.state.engine = engine
-            log.info(
-                "serving collection %r with servable %s",
-                settings.collection,
-                engine.servable.model_id,
-            )
+            watcher = asyncio.create_task(engine.watch(), name="store-watcher")
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
             engine.close()
 
     app = FastAPI(

@@ -1,11 +1,12 @@
 """Micro-batching: concurrent encode jobs share one model call, off the event loop.
 
 Jobs wait in a bounded queue; one worker thread takes as many as fit in a batch, encodes them
-together and resolves each job's future on its own event loop. What cannot be served in time is
-refused at once (Overloaded, which the service answers with 429 and Retry-After) rather than left
-to time out: a job is refused when the queue is full or when the texts already waiting would take
-longer than `max_wait_s` to encode, and a job that still waited longer than that is dropped
-unencoded.
+together and resolves each job's future on its own event loop. Each job names its model, so that
+while the service switches servables old and new questions never mix. What cannot be served in
+time is refused at once (Overloaded, which the service answers with 429 and Retry-After) rather
+than left to time out: a job is refused when the queue is full or when the texts already waiting
+would take longer than `max_wait_s` to encode, and a job that still waited longer than that is
+dropped unencoded.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -25,12 +27,14 @@ from faq_core.errors import Overloaded
 
 log = logging.getLogger(__name__)
 
-EncodeFn = Callable[[list[str]], np.ndarray]
+EncodeFn = Callable[[Any, list[str]], np.ndarray]
+"""Encodes texts with a model; the batcher passes each job's model through untouched."""
 
 
 @dataclass
 class _Job:
     texts: list[str]
+    model: Any
     future: asyncio.Future[np.ndarray]
     loop: asyncio.AbstractEventLoop
     enqueued: float = field(default_factory=time.monotonic)
@@ -81,12 +85,12 @@ class EncodeBatcher:
         drain_s = waiting_texts / max(self.texts_per_second, 1.0)
         return Overloaded(retry_after_s=max(1, math.ceil(drain_s)))
 
-    async def encode(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of `texts`, encoded together with whatever else is waiting."""
+    async def encode(self, texts: list[str], model: Any = None) -> np.ndarray:
+        """Embeddings of `texts` by `model`, encoded together with whatever else is waiting."""
         if self._thread is None:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()
-        job = _Job(texts, loop.create_future(), loop)
+        job = _Job(texts, model, loop.create_future(), loop)
         with self._lock:
             waiting = self._waiting_texts
             expected_wait_s = (waiting + len(texts)) / max(self.texts_per_second, 1.0)
@@ -135,14 +139,17 @@ class EncodeBatcher:
                     job.loop.call_soon_threadsafe(_resolve, job.future, None, self._overloaded(1))
                     continue
                 jobs.append(job)
-            if jobs:
-                self._encode_jobs(jobs)
+            by_model: dict[int, list[_Job]] = {}
+            for job in jobs:
+                by_model.setdefault(id(job.model), []).append(job)
+            for same_model in by_model.values():
+                self._encode_jobs(same_model)
 
     def _encode_jobs(self, jobs: list[_Job]) -> None:
         texts = [text for job in jobs for text in job.texts]
         started = time.perf_counter()
         try:
-            vectors = self._encode(texts)
+            vectors = self._encode(jobs[0].model, texts)
         except Exception as exc:  # every waiting caller must hear about it
             log.exception("encoding a batch of %d texts failed", len(texts))
             for job in jobs:

@@ -1,25 +1,75 @@
-"""The answer engine: servable + store + batcher, with no HTTP in it.
+"""The answer engine: servable + collection version + batcher, with no HTTP in it.
 
-The app's lifespan builds it, starts it and closes it; routes only call its methods.
+The app's lifespan opens it, runs its watcher and closes it; routes only call its methods.
+
+The engine serves one *generation* at a time: a servable and the collection version its vectors
+are in, always used together. The watcher follows the live version: when `faq-index` switches
+to a new one, the engine opens it (loading the servable from its configured path when the new
+version was built by another one), carries over entries added through the API meanwhile, and
+swaps generations between two requests. A store that goes away makes requests fail fast with
+StoreUnavailable (503) instead of each waiting for the timeout, and the watcher reconnects when
+it is back; no restart is needed, not even when the store was down at startup.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import ParamSpec, TypeVar
 
+import numpy as np
 import torch
 
-from faq_core.encoding import entry_texts, pair_vectors
-from faq_core.entries import FaqEntry
-from faq_core.errors import EntryNotFound
+from faq_core.encoding import encode_entries, entry_texts, pair_vectors
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
+from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, Hit, open_store
+from faq_core.store import AnswerStore, Catalog, EncodedEntry, Hit, layout_for, open_catalog
+from faq_core.store.carry import Encode, carry_runtime_entries
 from service.batcher import EncodeBatcher
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+@dataclass(eq=False)
+class Generation:
+    """A servable and the collection version built by it."""
+
+    servable: Servable
+    version: str
+    store: AnswerStore
+    users: int = 0  # requests using it now; a retired generation closes when the last one ends
+    writers: int = 0
+    retired: bool = False
+
+
+class StoreBreaker:
+    """After a store failure, requests fail at once for `cooldown_s` rather than each waiting
+    for the store's timeout; the first request after that (or the watcher) tries again."""
+
+    def __init__(self, cooldown_s: float) -> None:
+        self.cooldown_s = cooldown_s
+        self._open_until = 0.0
+        self.reason = ""
+
+    def check(self) -> None:
+        if time.monotonic() < self._open_until:
+            raise StoreUnavailable(self.reason)
+
+    def failed(self, exc: Exception) -> None:
+        self.reason = str(exc)
+        self._open_until = time.monotonic() + self.cooldown_s
+
+    def succeeded(self) -> None:
+        self._open_until = 0.0
 
 
 class AnswerEngine:
@@ -28,12 +78,17 @@ class AnswerEngine:
     def __init__(
         self,
         servable: Servable,
-        store: AnswerStore,
         settings: Settings,
+        catalog: Catalog,
         on_batch: Callable[[int], None] | None = None,
+        on_generation: Callable[[Generation], None] | None = None,
     ) -> None:
-        self.servable = servable
-        self.store = store
+        self.settings = settings
+        self.catalog = catalog
+        self._loaded = servable
+        self._generation: Generation | None = None
+        self._on_generation = on_generation
+        self.breaker = StoreBreaker(settings.store_retry_s)
         self.batcher = EncodeBatcher(
             self._encode,
             max_batch=settings.max_batch_size,
@@ -42,22 +97,159 @@ class AnswerEngine:
             on_batch=on_batch,
         )
         self._encode_batch_size = settings.max_batch_size
+        self._refused_version: str | None = None
 
     @classmethod
     def open(
-        cls, settings: Settings, on_batch: Callable[[int], None] | None = None
+        cls,
+        settings: Settings,
+        on_batch: Callable[[int], None] | None = None,
+        on_generation: Callable[[Generation], None] | None = None,
     ) -> AnswerEngine:
-        """Load the servable, open its collection (it must exist and match), start the worker."""
+        """Load the servable, start the worker and open the live version, which must have been
+        built by this servable. An unreachable store is not fatal: the watcher connects later."""
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         servable = load_servable(settings.model_path, settings.device, settings.quantize)
-        store = open_store(settings, dim=servable.dim, model_id=servable.model_id, create=False)
-        engine = cls(servable, store, settings, on_batch)
+        engine = cls(servable, settings, open_catalog(settings), on_batch, on_generation)
         engine.batcher.start()
+        try:
+            engine._connect()
+        except StoreUnavailable as exc:
+            engine.breaker.failed(exc)
+            log.warning("the store is unavailable, serving 503 until it is back: %s", exc)
+        except Exception:
+            engine.close()
+            raise
         return engine
 
-    def _encode(self, texts: list[str]):  # runs on the batcher's thread only
-        return self.servable.encode(texts, batch_size=self._encode_batch_size)
+    @property
+    def servable(self) -> Servable:
+        """The servable answering questions now."""
+        return self._generation.servable if self._generation else self._loaded
+
+    @property
+    def version(self) -> str | None:
+        return self._generation.version if self._generation else None
+
+    # ---- generations ---------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        """Open the live version for the loaded servable (blocking)."""
+        layout = layout_for(self.settings, dim=self._loaded.dim, model_id=self._loaded.model_id)
+        version, store = self.catalog.open_live(layout)
+        self._install(Generation(self._loaded, version, store))
+
+    def _install(self, generation: Generation) -> None:
+        self._generation = generation
+        self.breaker.succeeded()
+        if self._on_generation is not None:
+            self._on_generation(generation)
+        log.info(
+            "serving version %s of collection %r with servable %s",
+            generation.version,
+            self.settings.collection,
+            generation.servable.model_id,
+        )
+
+    @contextmanager
+    def _using(self, *, write: bool = False) -> Iterator[Generation]:
+        generation = self._generation
+        if generation is None:
+            raise StoreUnavailable(f"not connected to the store yet: {self.breaker.reason}")
+        generation.users += 1
+        generation.writers += write
+        try:
+            yield generation
+        finally:
+            generation.users -= 1
+            generation.writers -= write
+            if generation.retired and generation.users == 0:
+                generation.store.close()
+
+    async def _store_call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        self.breaker.check()
+        try:
+            result = await asyncio.to_thread(fn, *args, **kwargs)
+        except StoreUnavailable as exc:
+            self.breaker.failed(exc)
+            raise
+        self.breaker.succeeded()
+        return result
+
+    async def watch(self) -> None:
+        """Reconnect when the store comes back, and follow switches to a new live version."""
+        while True:
+            await asyncio.sleep(self.settings.watch_interval_s)
+            try:
+                await self.check_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the watcher must outlive any single failure
+                log.exception("checking the live collection version failed")
+
+    async def check_once(self) -> None:
+        """One round of the watcher: connect, or follow a new live version."""
+        if self._generation is None:
+            try:
+                await asyncio.to_thread(self._connect)
+            except StoreUnavailable as exc:
+                self.breaker.failed(exc)
+            return
+        try:
+            live = await asyncio.to_thread(self.catalog.live)
+            await asyncio.to_thread(self._generation.store.ping)
+        except StoreUnavailable as exc:
+            self.breaker.failed(exc)
+            return
+        self.breaker.succeeded()
+        if live is not None and live != self._generation.version and live != self._refused_version:
+            await self._follow(live)
+
+    async def _follow(self, version: str) -> None:
+        """Switch to `version`: open it, carry runtime entries over, swap, retire the old one."""
+        old = self._generation
+        assert old is not None
+        store = self.catalog.store(version)
+        metadata = await asyncio.to_thread(store.metadata) or {}
+        servable = old.servable
+        if metadata.get("model_id") != servable.model_id:
+            settings = self.settings
+            servable = await asyncio.to_thread(
+                load_servable, settings.model_path, settings.device, settings.quantize
+            )
+        layout = layout_for(self.settings, dim=servable.dim, model_id=servable.model_id)
+        try:
+            await asyncio.to_thread(store.open, layout, create=False)
+        except ModelMismatch as exc:
+            store.close()
+            self._refused_version = version
+            log.error("not following the new live version %s: %s", version, exc)
+            return
+        new = Generation(servable, version, store)
+        encode = None if servable is old.servable else self._encoder_for(servable)
+        # Carry before the swap, so entries added until now are searchable right after it; then
+        # again once the writes still going to the old version have finished.
+        await asyncio.to_thread(carry_runtime_entries, old.store, store, encode)
+        self._install(new)
+        while old.writers:
+            await asyncio.sleep(0.01)
+        await asyncio.to_thread(carry_runtime_entries, old.store, store, encode)
+        old.retired = True
+        if old.users == 0:
+            await asyncio.to_thread(old.store.close)
+
+    def _encoder_for(self, servable: Servable) -> Encode:
+        def encode(entries: Sequence[FaqEntry]) -> list[EncodedEntry]:
+            return encode_entries(servable, entries, self.settings.encode_batch_size)
+
+        return encode
+
+    # ---- requests ------------------------------------------------------------------------------
+
+    def _encode(self, servable: Servable, texts: list[str]) -> np.ndarray:
+        """Runs on the batcher's thread only."""
+        return servable.encode(texts, batch_size=self._encode_batch_size)
 
     async def warm_up(self) -> None:
         """The first forward passes allocate and tune; pay for them before the first user does.
@@ -69,35 +261,52 @@ class AnswerEngine:
             for i in range(self._encode_batch_size)
         ]
         for _ in range(2):
-            await self.batcher.encode(questions)
+            await self.batcher.encode(questions, self.servable)
 
     async def ask(
         self, question: str, top_k: int, source: str | None, score_threshold: float | None
     ) -> list[Hit]:
-        vector = (await self.batcher.encode([question]))[0]
-        return await asyncio.to_thread(
-            self.store.search, vector, top_k, source=source, score_threshold=score_threshold
-        )
+        with self._using() as generation:
+            self.breaker.check()  # no encoding for a question that cannot be answered
+            vector = (await self.batcher.encode([question], generation.servable))[0]
+            return await self._store_call(
+                generation.store.search,
+                vector,
+                top_k,
+                source=source,
+                score_threshold=score_threshold,
+            )
 
     async def add(self, entries: Sequence[FaqEntry]) -> list[str]:
         """Encode and upsert; when this returns the entries are durable and searchable."""
-        encoded = pair_vectors(entries, await self.batcher.encode(entry_texts(entries)))
-        return await asyncio.to_thread(self.store.upsert, encoded)
+        marked = [
+            FaqEntry(e.answer, e.question, e.source, e.id, {**e.extra, ORIGIN_KEY: RUNTIME_ORIGIN})
+            for e in entries
+        ]
+        with self._using(write=True) as generation:
+            self.breaker.check()
+            vectors = await self.batcher.encode(entry_texts(marked), generation.servable)
+            return await self._store_call(generation.store.upsert, pair_vectors(marked, vectors))
 
     async def get(self, entry_id: str) -> FaqEntry:
-        entry = await asyncio.to_thread(self.store.get, entry_id)
+        with self._using() as generation:
+            entry = await self._store_call(generation.store.get, entry_id)
         if entry is None:
             raise EntryNotFound(entry_id)
         return entry
 
     async def delete(self, entry_id: str) -> None:
-        if not await asyncio.to_thread(self.store.delete, entry_id):
-            raise EntryNotFound(entry_id)
+        with self._using(write=True) as generation:
+            if not await self._store_call(generation.store.delete, entry_id):
+                raise EntryNotFound(entry_id)
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""
-        await asyncio.to_thread(self.store.ping)
+        with self._using() as generation:
+            await self._store_call(generation.store.ping)
 
     def close(self) -> None:
         self.batcher.stop()
-        self.store.close()
+        if self._generation is not None:
+            self._generation.store.close()
+        self.catalog.close()

@@ -118,8 +118,13 @@ async def readyz(engine: EngineDep) -> Status | JSONResponse:
 @router.get("/manifest")
 async def manifest(engine: EngineDep) -> dict[str, object]:
     """The servable's provenance: base model, data checksums, training settings, metrics, threshold
-    (a first answer scoring below `threshold.score` is not a confident answer)."""
-    return {"model_id": engine.servable.model_id, **engine.servable.manifest}
+    (a first answer scoring below `threshold.score` is not a confident answer), and the collection
+    version it is serving."""
+    return {
+        "model_id": engine.servable.model_id,
+        "index": {"collection": engine.settings.collection, "version": engine.version},
+        **engine.servable.manifest,
+    }
 
 
 @router.get("/metrics", include_in_schema=False)

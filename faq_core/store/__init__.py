@@ -1,4 +1,4 @@
-"""The answer store and the function that opens the backend the settings choose."""
+"""The answer store and the functions that open the backend the settings choose."""
 
 from __future__ import annotations
 
@@ -6,32 +6,35 @@ from qdrant_client import QdrantClient
 
 from faq_core.settings import Settings
 from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit
-from faq_core.store.edge import EdgeStore
-from faq_core.store.server import ServerStore
+from faq_core.store.catalog import Catalog, EdgeCatalog, ServerCatalog
 
 __all__ = [
     "AnswerStore",
+    "Catalog",
     "CollectionLayout",
     "EncodedEntry",
     "Hit",
-    "connect_store",
     "layout_for",
+    "open_catalog",
     "open_store",
 ]
 
 
-def connect_store(settings: Settings) -> AnswerStore:
+def open_catalog(settings: Settings) -> Catalog:
     """Qdrant server when `FAQ_QDRANT_URL` is set, else the embedded Qdrant Edge store.
 
-    Connecting opens nothing yet; `AnswerStore.open` checks (or creates) the collection.
+    Connecting opens no collection yet; `Catalog.open_live` or the indexer do.
     """
     if settings.qdrant_url is None:
-        return EdgeStore(settings.store_path, settings.collection, hnsw_ef=settings.hnsw_ef)
+        return EdgeCatalog(settings.store_path, settings.collection, hnsw_ef=settings.hnsw_ef)
     api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     client = QdrantClient(
-        url=settings.qdrant_url, api_key=api_key, timeout=int(settings.qdrant_timeout_s)
+        url=settings.qdrant_url,
+        api_key=api_key,
+        timeout=settings.qdrant_timeout_s,  # type: ignore[arg-type]  # httpx takes floats
+        check_compatibility=False,  # no version probe on startup: the server may be down
     )
-    return ServerStore(
+    return ServerCatalog(
         client,
         settings.collection,
         shard_number=settings.shard_number,
@@ -45,13 +48,13 @@ def layout_for(settings: Settings, *, dim: int, model_id: str) -> CollectionLayo
     return CollectionLayout(dim, model_id, settings.hnsw_m, settings.hnsw_ef_construct)
 
 
-def open_store(settings: Settings, *, dim: int, model_id: str, create: bool) -> AnswerStore:
-    """Connect and open the configured collection for the servable of this `dim` and `model_id`."""
-    store = connect_store(settings)
-    layout = layout_for(settings, dim=dim, model_id=model_id)
+def open_store(settings: Settings, *, dim: int, model_id: str) -> tuple[Catalog, AnswerStore]:
+    """The configured collection's live version, opened for the servable of `dim` and
+    `model_id`, and the catalog it belongs to (close both)."""
+    catalog = open_catalog(settings)
     try:
-        store.open(layout, create=create)
+        _, store = catalog.open_live(layout_for(settings, dim=dim, model_id=model_id))
     except Exception:
-        store.close()
+        catalog.close()
         raise
-    return store
+    return catalog, store

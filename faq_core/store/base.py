@@ -94,6 +94,10 @@ class AnswerStore(ABC):
                 f"not by the loaded servable {layout.model_id!r}: re-index with faq-index"
             )
 
+    def metadata(self) -> dict[str, Any] | None:
+        """Which servable built the collection (`model_id`, `dim`); None when it does not exist."""
+        return self._read_metadata()
+
     def upsert(self, encoded: Sequence[EncodedEntry]) -> list[str]:
         """Insert or replace entries (same id, same point); returns their public ids."""
         if encoded:
@@ -159,6 +163,19 @@ class AnswerStore(ABC):
         payloads = self._retrieve([point_id(i) for i in entry_ids])
         return {p["id"]: FaqEntry.from_payload(p) for p in payloads}
 
+    def get_encoded(self, entry_ids: Sequence[str]) -> dict[str, EncodedEntry]:
+        """Stored entries with their vectors, by id: what a new version copies instead of
+        encoding again when the servable did not change."""
+        found = {}
+        for payload, vectors in self._retrieve_with_vectors([point_id(i) for i in entry_ids]):
+            question = vectors.get(QUESTION)
+            found[payload["id"]] = EncodedEntry(
+                FaqEntry.from_payload(payload),
+                np.asarray(vectors[ANSWER], dtype=np.float32),
+                None if question is None else np.asarray(question, dtype=np.float32),
+            )
+        return found
+
     def delete(self, entry_id: str) -> bool:
         """Remove an entry; False when there was none with that id."""
         pid = point_id(entry_id)
@@ -188,6 +205,12 @@ class AnswerStore(ABC):
     @abstractmethod
     def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
         """Payloads of the points that exist among `pids`."""
+
+    @abstractmethod
+    def _retrieve_with_vectors(
+        self, pids: Sequence[str]
+    ) -> list[tuple[dict[str, Any], dict[str, list[float]]]]:
+        """(payload, named vectors) of the points that exist among `pids`."""
 
     @abstractmethod
     def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:

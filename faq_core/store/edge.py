@@ -121,6 +121,13 @@ class EdgeStore(AnswerStore):
         records = self.shard.retrieve(list(pids), with_payload=True, with_vector=False)
         return [r.payload or {} for r in records]
 
+    def _retrieve_with_vectors(
+        self, pids: Sequence[str]
+    ) -> list[tuple[dict[str, Any], dict[str, list[float]]]]:
+        records = self.shard.retrieve(list(pids), with_payload=True, with_vector=True)
+        # Named vectors only here (VECTOR_NAMES), so each record's vector is a dict.
+        return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
+
     def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
         records, next_offset = self.shard.scroll(
             qe.ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=False)

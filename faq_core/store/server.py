@@ -28,7 +28,7 @@ _SOURCE_FIELD = "source"
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def translated() -> Iterator[None]:
     """Backend exceptions become StoreUnavailable here, so callers never match on them."""
     try:
         yield
@@ -57,7 +57,7 @@ class ServerStore(AnswerStore):
         self.replication_factor = replication_factor
 
     def _read_metadata(self) -> dict[str, Any] | None:
-        with _translated():
+        with translated():
             if not self.client.collection_exists(self.name):
                 return None
             info = self.client.get_collection(self.name)
@@ -65,7 +65,7 @@ class ServerStore(AnswerStore):
 
     def _create(self, layout: CollectionLayout) -> None:
         vector = models.VectorParams(size=layout.dim, distance=models.Distance.COSINE)
-        with _translated():
+        with translated():
             self.client.create_collection(
                 self.name,
                 vectors_config={name: vector for name in VECTOR_NAMES},
@@ -89,7 +89,7 @@ class ServerStore(AnswerStore):
             )
             for item in encoded
         ]
-        with _translated():
+        with translated():
             self.client.upsert(self.name, points=points, wait=True)
 
     def _query_batch(
@@ -107,47 +107,56 @@ class ServerStore(AnswerStore):
             )
             for q in queries
         ]
-        with _translated():
+        with translated():
             responses = self.client.query_batch_points(self.name, requests=requests)
         return [[(p.payload or {}, p.score) for p in r.points] for r in responses]
 
     def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
-        with _translated():
+        with translated():
             records = self.client.retrieve(
                 self.name, list(pids), with_payload=True, with_vectors=False
             )
         return [r.payload or {} for r in records]
 
+    def _retrieve_with_vectors(
+        self, pids: Sequence[str]
+    ) -> list[tuple[dict[str, Any], dict[str, list[float]]]]:
+        with translated():
+            records = self.client.retrieve(
+                self.name, list(pids), with_payload=True, with_vectors=True
+            )
+        return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
+
     def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
-        with _translated():
+        with translated():
             records, next_offset = self.client.scroll(
                 self.name, offset=offset, limit=limit, with_payload=True, with_vectors=False
             )
         return [r.payload or {} for r in records], next_offset
 
     def drop(self) -> None:
-        with _translated():
+        with translated():
             self.client.delete_collection(self.name)
 
     def _delete(self, pid: str) -> None:
-        with _translated():
+        with translated():
             self.client.delete(
                 self.name, points_selector=models.PointIdsList(points=[pid]), wait=True
             )
 
     def count(self) -> int:
-        with _translated():
+        with translated():
             return self.client.count(self.name, exact=True).count
 
     def ping(self) -> None:
-        with _translated():
+        with translated():
             self.client.get_collections()
 
     def optimize(self) -> None:
         """The server builds HNSW in the background on its own."""
 
     def close(self) -> None:
-        self.client.close()
+        """The client is shared by every version of the collection: its catalog closes it."""
 
 
 def _source_filter(source: str | None) -> models.Filter | None:

@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import FaqEntry
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
 from faq_core.servable import Servable
 from faq_core.settings import Settings
+from faq_core.store import AnswerStore
 from faq_core.store.base import CollectionLayout
-from faq_core.store.edge import EdgeStore
+from faq_core.store.catalog import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
 
@@ -43,9 +44,10 @@ def expected_unique(path: Path) -> int:
     return len({(r.get("source"), r.get("question"), r["answer"]) for r in rows})
 
 
-def open_store(settings: Settings, servable: Servable, *, create: bool = False) -> EdgeStore:
-    store = EdgeStore(settings.store_path, settings.collection)
-    store.open(CollectionLayout(servable.dim, servable.model_id), create=create)
+def open_store(settings: Settings, servable: Servable) -> AnswerStore:
+    """The live version, as the service opens it."""
+    catalog = EdgeCatalog(settings.store_path, settings.collection)
+    _, store = catalog.open_live(CollectionLayout(servable.dim, servable.model_id))
     return store
 
 
@@ -58,7 +60,8 @@ def test_indexes_unique_entries_idempotently_and_they_are_found(
     first = run_index(data_file, settings, servable, progress=False)
     assert first.lines == LINES + 2
     assert first.unique_entries == unique
-    assert (first.points_before, first.points_after) == (0, unique)
+    assert (first.points_before, first.points_after) == (None, unique)
+    assert first.previous_version is None
     assert (first.encoded, first.unchanged, first.carried_over) == (unique, 0, 0)
     assert first.encoded_texts == unique + LINES  # every answer, and the 100 questions
     assert first.model_id == servable.model_id
@@ -68,6 +71,7 @@ def test_indexes_unique_entries_idempotently_and_they_are_found(
     second = run_index(data_file, settings, servable, progress=False)
     assert (second.points_before, second.points_after) == (unique, unique)
     assert (second.encoded, second.encoded_texts, second.unchanged) == (0, 0, unique)
+    assert second.previous_version == first.version != second.version
 
     rows = [json.loads(line) for line in val_lines(data_file, LINES)]
     store = open_store(settings, servable)
@@ -113,7 +117,9 @@ def test_a_bad_line_writes_nothing(
     assert info.value.line == 7
     with pytest.raises(CollectionMissing):
         open_store(settings, servable)
-    assert not (settings.store_path / settings.collection / "shard").exists()
+    catalog = EdgeCatalog(settings.store_path, settings.collection)
+    assert catalog.live() is None
+    assert catalog.versions() == []  # the version being built was removed
 
 
 @pytest.fixture
@@ -203,7 +209,11 @@ def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(
     path = tmp_path / "faq.jsonl"
     path.write_text("\n".join(lines) + "\n")
     run_index(path, settings, servable, progress=False)
-    added = FaqEntry(answer="call support on weekends at the number in the console.", source="api")
+    added = FaqEntry(
+        answer="call support on weekends at the number in the console.",
+        source="api",
+        extra={ORIGIN_KEY: RUNTIME_ORIGIN},
+    )
     store = open_store(settings, servable)
     try:
         store.upsert(encode_entries(servable, [added]))  # as POST /answers would
@@ -213,8 +223,8 @@ def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(
     # The same weights under another fingerprint: to the store, a servable it was not built by.
     other = dataclasses.replace(servable, model_id="0ther5ervable000")
     summary = run_index(path, settings, other, progress=False)
-    assert summary.carried_over == 1
-    assert summary.encoded == len(lines) + 1
+    assert summary.carried_over == 1  # encoded again with the new servable
+    assert (summary.encoded, summary.unchanged) == (len(lines), 0)
     assert summary.points_after == len(lines) + 1
     with pytest.raises(ModelMismatch, match=r"re-index"):
         open_store(settings, servable)
@@ -225,5 +235,38 @@ def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(
         assert kept.answer == added.answer
         [hit] = store.search(servable.encode([added.answer])[0], 1)
         assert hit.entry.entry_id == added.entry_id
+    finally:
+        store.close()
+
+
+def test_a_re_index_drops_entries_that_left_the_file_keeps_runtime_ones_and_one_old_version(
+    tmp_path: Path, val_file: Path, settings: Settings, servable: Servable
+) -> None:
+    lines = val_lines(val_file, 10)
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    first = run_index(path, settings, servable, progress=False)
+    added = FaqEntry(answer="our office is closed on public holidays.", extra={ORIGIN_KEY: "api"})
+    store = open_store(settings, servable)
+    try:
+        store.upsert(encode_entries(servable, [added]))
+    finally:
+        store.close()
+
+    path.write_text("\n".join(lines[:7]) + "\n")  # three entries removed from the file
+    second = run_index(path, settings, servable, progress=False)
+    assert (second.points_before, second.points_after) == (11, 8)
+    assert (second.unchanged, second.encoded, second.carried_over) == (7, 0, 1)
+    third = run_index(path, settings, servable, progress=False)
+    assert third.dropped_versions == [first.version]
+
+    catalog = EdgeCatalog(settings.store_path, settings.collection)
+    assert catalog.versions() == [second.version, third.version]
+    assert catalog.live() == third.version
+    store = open_store(settings, servable)
+    try:
+        removed = FaqEntry(**{k: json.loads(lines[8])[k] for k in ("answer", "question", "source")})
+        assert store.get(removed.entry_id) is None
+        assert store.get(added.entry_id) is not None
     finally:
         store.close()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from faq_core.errors import Overloaded
-from faq_core.servable import Servable
+from faq_core.servable import Servable, load_servable
 from service.batcher import EncodeBatcher
 
 QUESTIONS = [
@@ -21,11 +22,22 @@ QUESTIONS = [
 ]
 
 
-def run(batcher: EncodeBatcher, jobs: list[list[str]]) -> list[np.ndarray | BaseException]:
+def by_model(model: Servable, texts: list[str]) -> np.ndarray:
+    return model.encode(texts)
+
+
+def run(
+    batcher: EncodeBatcher, jobs: list[list[str]], models: list[object] | None = None
+) -> list[np.ndarray | BaseException]:
+    named = models or [None] * len(jobs)
+
     async def main() -> list[np.ndarray | BaseException]:
         batcher.start()
         try:
-            return await asyncio.gather(*(batcher.encode(j) for j in jobs), return_exceptions=True)
+            return await asyncio.gather(
+                *(batcher.encode(j, m) for j, m in zip(jobs, named, strict=True)),
+                return_exceptions=True,
+            )
         finally:
             batcher.stop()
 
@@ -35,10 +47,10 @@ def run(batcher: EncodeBatcher, jobs: list[list[str]]) -> list[np.ndarray | Base
 def test_concurrent_jobs_share_batches_and_match_the_reference(servable: Servable) -> None:
     batch_sizes: list[int] = []
     batcher = EncodeBatcher(
-        servable.encode, max_batch=32, max_queue=64, max_wait_s=60, on_batch=batch_sizes.append
+        by_model, max_batch=32, max_queue=64, max_wait_s=60, on_batch=batch_sizes.append
     )
     jobs = [[q] for q in QUESTIONS * 4] + [QUESTIONS[:3]]
-    results = run(batcher, jobs)
+    results = run(batcher, jobs, [servable] * len(jobs))
     reference = servable.encode(QUESTIONS)
     for job, result in zip(jobs, results, strict=True):
         assert isinstance(result, np.ndarray)
@@ -49,8 +61,8 @@ def test_concurrent_jobs_share_batches_and_match_the_reference(servable: Servabl
 
 
 def test_a_full_queue_is_refused_at_once_with_a_retry_time(servable: Servable) -> None:
-    batcher = EncodeBatcher(servable.encode, max_batch=4, max_queue=2, max_wait_s=60)
-    results = run(batcher, [[q] for q in QUESTIONS * 5])
+    batcher = EncodeBatcher(by_model, max_batch=4, max_queue=2, max_wait_s=60)
+    results = run(batcher, [[q] for q in QUESTIONS * 5], [servable] * len(QUESTIONS) * 5)
     refused = [r for r in results if isinstance(r, Overloaded)]
     served = [r for r in results if isinstance(r, np.ndarray)]
     assert refused and served
@@ -59,15 +71,15 @@ def test_a_full_queue_is_refused_at_once_with_a_retry_time(servable: Servable) -
 
 
 def test_questions_that_would_wait_too_long_are_refused(servable: Servable) -> None:
-    batcher = EncodeBatcher(servable.encode, max_batch=4, max_queue=1000, max_wait_s=0.001)
+    batcher = EncodeBatcher(by_model, max_batch=4, max_queue=1000, max_wait_s=0.001)
     batcher.texts_per_second = 100.0  # so that two waiting questions already exceed 1 ms
-    results = run(batcher, [[q] for q in QUESTIONS * 5])
+    results = run(batcher, [[q] for q in QUESTIONS * 5], [servable] * len(QUESTIONS) * 5)
     assert any(isinstance(r, Overloaded) for r in results)
     assert any(isinstance(r, np.ndarray) for r in results)
 
 
 def test_an_encoding_error_reaches_every_waiting_caller() -> None:
-    def broken_encode(texts: list[str]) -> np.ndarray:
+    def broken_encode(model: object, texts: list[str]) -> np.ndarray:
         raise RuntimeError(
             "CUDA out of memory"
         )  # a fault the real model cannot be made to raise here
@@ -78,6 +90,26 @@ def test_an_encoding_error_reaches_every_waiting_caller() -> None:
 
 
 def test_encode_before_start_is_an_error(servable: Servable) -> None:
-    batcher = EncodeBatcher(servable.encode, max_batch=8, max_queue=16)
+    batcher = EncodeBatcher(by_model, max_batch=8, max_queue=16)
     with pytest.raises(RuntimeError, match="not running"):
         asyncio.run(batcher.encode(["hi"]))
+
+
+def test_jobs_are_encoded_by_the_model_they_name(
+    servable: Servable, untrained_servable_dir: Path
+) -> None:
+    """While the service switches servables, old and new questions share no batch."""
+    untrained = load_servable(untrained_servable_dir, "cpu")
+    batch_sizes: list[int] = []
+    batcher = EncodeBatcher(
+        by_model, max_batch=32, max_queue=64, max_wait_s=60, on_batch=batch_sizes.append
+    )
+    models = [servable, untrained] * len(QUESTIONS)
+    jobs = [[q] for q in QUESTIONS for _ in range(2)]
+    results = run(batcher, jobs, models)
+    references = {id(m): m.encode(QUESTIONS) for m in (servable, untrained)}
+    for job, model, result in zip(jobs, models, results, strict=True):
+        assert isinstance(result, np.ndarray)
+        expected = references[id(model)][QUESTIONS.index(job[0])]
+        np.testing.assert_allclose(result[0], expected, atol=1e-5)
+    assert not np.allclose(references[id(servable)], references[id(untrained)], atol=1e-3)

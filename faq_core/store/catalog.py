@@ -1,0 +1,182 @@
+"""Collection versions: the indexer builds a new version beside the live one and switches to it
+atomically when it is complete, so the service never answers from a half-built collection.
+
+On a Qdrant server each version is a collection `<collection>--<version>` and the live one is
+the alias `<collection>` (alias changes are atomic on the server). In the embedded store each
+version is a directory `<store_path>/<collection>/versions/<version>/` and the live one is named
+by the file `<store_path>/<collection>/LIVE`, replaced atomically with rename.
+"""
+
+from __future__ import annotations
+
+import os
+from abc import ABC, abstractmethod
+from datetime import UTC, datetime
+from pathlib import Path
+
+from qdrant_client import QdrantClient, models
+
+from faq_core.errors import CollectionMissing
+from faq_core.store.base import AnswerStore, CollectionLayout
+from faq_core.store.edge import EdgeStore
+from faq_core.store.server import ServerStore, translated
+
+
+def _version_name() -> str:
+    """Sortable by creation time, so the newest versions are easy to tell apart."""
+    return "v" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+
+
+class Catalog(ABC):
+    """The versions of one collection, and which of them is live."""
+
+    name: str
+
+    @abstractmethod
+    def live(self) -> str | None:
+        """The live version, or None before the first index."""
+
+    @abstractmethod
+    def versions(self) -> list[str]:
+        """Every version there is, live or not, oldest first."""
+
+    @abstractmethod
+    def store(self, version: str) -> AnswerStore:
+        """The store of one version, connected but not opened."""
+
+    @abstractmethod
+    def switch(self, version: str) -> None:
+        """Make `version` the live one, atomically."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    def new_version(self) -> str:
+        taken = set(self.versions())
+        name = _version_name()
+        while name in taken:  # two builds in the same microsecond
+            name = _version_name()
+        return name
+
+    def open_live(self, layout: CollectionLayout) -> tuple[str, AnswerStore]:
+        """The live version and its opened store; it must have been built by `layout`'s servable."""
+        version = self.live()
+        if version is None:
+            raise CollectionMissing(f"collection {self.name!r} does not exist: run faq-index first")
+        store = self.store(version)
+        try:
+            store.open(layout, create=False)
+        except Exception:
+            store.close()
+            raise
+        return version, store
+
+    def prune(self, keep: set[str]) -> list[str]:
+        """Drop every version not in `keep`; returns the dropped ones."""
+        dropped = [v for v in self.versions() if v not in keep]
+        for version in dropped:
+            self.store(version).drop()
+        return dropped
+
+
+class EdgeCatalog(Catalog):
+    def __init__(self, store_path: Path, collection: str, *, hnsw_ef: int | None = None) -> None:
+        self.name = collection
+        self.root = Path(store_path) / collection
+        self._versions_dir = self.root / "versions"
+        self._live_file = self.root / "LIVE"
+        self._hnsw_ef = hnsw_ef
+
+    def live(self) -> str | None:
+        try:
+            return self._live_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def versions(self) -> list[str]:
+        if not self._versions_dir.is_dir():
+            return []
+        return sorted(p.name for p in self._versions_dir.iterdir() if p.is_dir())
+
+    def store(self, version: str) -> EdgeStore:
+        return EdgeStore(self._versions_dir, version, hnsw_ef=self._hnsw_ef)
+
+    def switch(self, version: str) -> None:
+        if not (self._versions_dir / version).is_dir():
+            raise CollectionMissing(f"collection {self.name!r} has no version {version!r}")
+        tmp = self.root / "LIVE.tmp"
+        with tmp.open("w") as handle:
+            handle.write(version)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self._live_file)
+        # The rename itself must survive a crash too.
+        directory = os.open(self.root, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+    def close(self) -> None:
+        """Nothing held: each version's store holds its own shard."""
+
+
+class ServerCatalog(Catalog):
+    def __init__(
+        self,
+        client: QdrantClient,
+        collection: str,
+        *,
+        shard_number: int = 1,
+        replication_factor: int = 1,
+        hnsw_ef: int | None = None,
+    ) -> None:
+        self.name = collection
+        self.client = client
+        self._prefix = f"{collection}--"
+        self._shard_number = shard_number
+        self._replication_factor = replication_factor
+        self._hnsw_ef = hnsw_ef
+
+    def live(self) -> str | None:
+        with translated():
+            aliases = self.client.get_aliases().aliases
+        for alias in aliases:
+            if alias.alias_name == self.name and alias.collection_name.startswith(self._prefix):
+                return alias.collection_name.removeprefix(self._prefix)
+        return None
+
+    def versions(self) -> list[str]:
+        with translated():
+            names = [c.name for c in self.client.get_collections().collections]
+        return sorted(n.removeprefix(self._prefix) for n in names if n.startswith(self._prefix))
+
+    def store(self, version: str) -> ServerStore:
+        return ServerStore(
+            self.client,
+            self._prefix + version,
+            shard_number=self._shard_number,
+            replication_factor=self._replication_factor,
+            hnsw_ef=self._hnsw_ef,
+        )
+
+    def switch(self, version: str) -> None:
+        operations: list[models.AliasOperations] = []
+        if self.live() is not None:
+            operations.append(
+                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.name))
+            )
+        operations.append(
+            models.CreateAliasOperation(
+                create_alias=models.CreateAlias(
+                    collection_name=self._prefix + version, alias_name=self.name
+                )
+            )
+        )
+        with translated():
+            # One request: the server applies the operations together, so the alias never
+            # points nowhere.
+            self.client.update_collection_aliases(change_aliases_operations=operations)
+
+    def close(self) -> None:
+        self.client.close()
