@@ -66,6 +66,7 @@ class Catalog(ABC):
         store = self.store(version)
         try:
             store.open(layout, create=False)
+            store.ping()  # the embedded shard loads here, so that a lock held elsewhere shows now
         except Exception:
             store.close()
             raise

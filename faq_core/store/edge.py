@@ -41,9 +41,18 @@ class EdgeStore(AnswerStore):
         # Edge applies writes safely from any thread, but we keep them in one order so that
         # "upsert then delete" from two requests cannot be reordered.
         self._write_lock = threading.Lock()
+        # Two threads loading the shard at once would each take a handle: the second fails to
+        # lock it, or worse, both write and one handle's writes are lost.
+        self._load_lock = threading.Lock()
 
     @property
     def shard(self) -> qe.EdgeShard:
+        if self._shard is not None:
+            return self._shard
+        with self._load_lock:
+            return self._load()
+
+    def _load(self) -> qe.EdgeShard:
         if self._shard is None:
             shard_dir = self.path / "shard"
             if not shard_dir.is_dir():
