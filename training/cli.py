@@ -30,6 +30,7 @@ def _recipe_from(args: argparse.Namespace) -> Recipe:
         "batch_size": args.encoder_batch_size,
         "learning_rate": args.encoder_lr,
         "hard_negatives": args.hard_negatives,
+        "base_share": args.base_share,
     }
     changes = {k: v for k, v in encoder.items() if v is not None}
     if changes:
@@ -69,8 +70,13 @@ def train_main(argv: list[str] | None = None) -> None:
     encoder.add_argument(
         "--hard-negatives", action=argparse.BooleanOptionalAction, help="mined each epoch"
     )
+    encoder.add_argument(
+        "--base-share",
+        type=float,
+        help="share of the untuned weights averaged back in after tuning (0: none)",
+    )
     head = parser.add_argument_group("head training (overrides the recipe)")
-    head.add_argument("--epochs", type=int)
+    head.add_argument("--epochs", type=int, help="head epochs (0: no head)")
     head.add_argument("--batch-size", type=int)
     head.add_argument("--lr", type=float)
     parser.add_argument("--no-same-side-negatives", action="store_true")

@@ -76,8 +76,13 @@ def train_head(
     torch.manual_seed(config.seed)
     train_q, train_a = (torch.as_tensor(x, dtype=torch.float32) for x in train)
     val_q, val_a = (torch.as_tensor(x, dtype=torch.float32) for x in val)
-    optimizer = torch.optim.AdamW(
-        head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+    # No epochs: only evaluate (the head may then have no parameters at all, e.g. EmptyHead).
+    optimizer = (
+        torch.optim.AdamW(
+            head.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
+        )
+        if config.epochs > 0
+        else None
     )
     started = time.perf_counter()
 
@@ -101,6 +106,7 @@ def train_head(
                 scale=config.scale,
                 same_side_negatives=config.same_side_negatives,
             )
+            assert optimizer is not None
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()

