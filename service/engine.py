@@ -14,6 +14,7 @@ import torch
 from faq_core.encoding import entry_texts, pair_vectors
 from faq_core.entries import FaqEntry
 from faq_core.errors import EntryNotFound
+from faq_core.feedback import FeedbackEvent, feedback_log_for
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Hit, open_store
@@ -42,6 +43,7 @@ class AnswerEngine:
             on_batch=on_batch,
         )
         self._encode_batch_size = settings.max_batch_size
+        self.feedback_log = feedback_log_for(store, settings)
 
     @classmethod
     def open(
@@ -93,6 +95,29 @@ class AnswerEngine:
     async def delete(self, entry_id: str) -> None:
         if not await asyncio.to_thread(self.store.delete, entry_id):
             raise EntryNotFound(entry_id)
+
+    async def record_feedback(
+        self,
+        question: str,
+        answer_id: str,
+        helpful: bool,
+        *,
+        comment: str | None = None,
+        conversation_id: str | None = None,
+    ) -> FeedbackEvent:
+        """Keep a verdict on an answer; when this returns it is durable. EntryNotFound when no
+        entry has `answer_id`."""
+        await self.get(answer_id)
+        event = FeedbackEvent(
+            question=question,
+            answer_id=answer_id,
+            helpful=helpful,
+            model_id=self.servable.model_id,
+            comment=comment,
+            conversation_id=conversation_id,
+        )
+        await asyncio.to_thread(self.feedback_log.append, event)
+        return event
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""
