@@ -15,13 +15,14 @@ import json
 import shutil
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import numpy as np
 import pytest
+import torch
 
 from faq_core.feedback import FileFeedbackLog
 from faq_core.servable import MANIFEST_FILE
@@ -30,7 +31,8 @@ from feedback.cli import main as feedback_main
 from indexer.run import run_index
 from tests.service.conftest import ServerProcess
 from training.cli import train_main
-from training.train import FEEDBACK_REPEAT
+from training.recipe import RECIPES
+from training.train import FEEDBACK_REPEAT, TrainInputs, is_current
 
 LIMIT = 400
 POOL_LINES = range(401, 551)  # 1-based lines of train.jsonl: beyond the LIMIT training lines
@@ -55,6 +57,8 @@ class Loop:
     manifest: dict[str, Any]
     feedback_events_after_reindex: int
     seconds: dict[str, float]
+    tuned: Path
+    feedback_file: Path
 
 
 def train(train_file: Path, val_file: Path, out: Path, cache: Path, *extra: str) -> dict[str, Any]:
@@ -96,11 +100,23 @@ def serving(env: dict[str, str], model: Path) -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """One intra-op thread for the training in this process: matrices this small gain nothing
+    from more, and on a shared machine two busy-waiting threads made the head's 40 epochs take
+    105 s instead of 5 s."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
 def loop(
     tmp_path_factory: pytest.TempPathFactory,
     trained_servable_dir: Path,
     train_file: Path,
     val_file: Path,
+    one_thread: None,
 ) -> Loop:
     seconds: dict[str, float] = {}
     started = time.perf_counter()
@@ -196,6 +212,8 @@ def loop(
         manifest=json.loads((tuned / MANIFEST_FILE).read_text()),
         feedback_events_after_reindex=events_after_reindex,
         seconds={k: round(v, 1) for k, v in seconds.items()},
+        tuned=tuned,
+        feedback_file=feedback_file,
     )
     print(json.dumps(summary(result), indent=2))
     return result
@@ -280,3 +298,26 @@ def test_validation_metrics_do_not_drop(loop: Loop) -> None:
             before = loop.metrics_before["tuned"][protocol][metric]
             after = loop.metrics_after["tuned"][protocol][metric]
             assert after >= before - 0.02, (protocol, metric, before, after)
+
+
+def test_skip_if_current_retrains_when_the_feedback_changes(
+    loop: Loop, train_file: Path, val_file: Path, tmp_path: Path
+) -> None:
+    recipe = RECIPES["head"].with_head(epochs=EPOCHS, batch_size=BATCH_SIZE)
+    inputs = TrainInputs(
+        train=train_file, val=val_file, limit=LIMIT, feedback=(loop.feedback_file,)
+    )
+
+    def current(changed: TrainInputs) -> bool:
+        return is_current(loop.tuned, changed, recipe.head, Settings(), recipe.encoder)
+
+    assert current(inputs)
+    assert not current(replace(inputs, feedback=()))
+    assert not current(replace(inputs, feedback_repeat=FEEDBACK_REPEAT + 1))
+    more = tmp_path / "more_feedback.jsonl"
+    more.write_text(
+        loop.feedback_file.read_text()
+        + json.dumps({"question": "is there a free tier?", "answer": "yes, for 12 months"})
+        + "\n"
+    )
+    assert not current(replace(inputs, feedback=(more,)))
