@@ -1,5 +1,6 @@
 # Two images from one file:
-#   serve  the HTTP service (faq-serve); also runs the indexer (faq-index), which needs only the core.
+#   serve  the HTTP service (faq-serve); also runs the indexer (faq-index) and the feedback export
+#          (faq-feedback), which need only the core.
 #          No [train] extra, so no matplotlib; scikit-learn and scipy are in it all the same, because
 #          sentence-transformers requires them and imports them with SentenceTransformer.
 #          docker build --target serve -t faq-answers-serve .
@@ -32,6 +33,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY faq_core/ faq_core/
 COPY indexer/ indexer/
+COPY feedback/ feedback/
 COPY service/ service/
 COPY training/ training/
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
@@ -90,7 +92,7 @@ RUN pip install --no-cache-dir -r /tmp/requirements/train.txt \
 COPY --from=wheel /wheels/ /tmp/wheels/
 RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \
-    && python -c "import indexer.cli, training.cli"
+    && python -c "import indexer.cli, feedback.cli, training.cli"
 USER 10001:10001
 # No entrypoint: the command picks faq-train, faq-eval or faq-index.
 CMD ["faq-train", "--help"]
@@ -104,7 +106,7 @@ COPY --from=wheel /wheels/ /tmp/wheels/
 # The last check keeps the training extra out of this image.
 RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl \
     && rm -rf /tmp/wheels \
-    && python -c "import indexer.cli, service.cli" \
+    && python -c "import indexer.cli, feedback.cli, service.cli" \
     && python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('matplotlib') is not None)"
 USER 10001:10001
 EXPOSE 8000

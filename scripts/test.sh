@@ -9,7 +9,7 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy"
-.venv/bin/mypy faq_core training indexer service bench
+.venv/bin/mypy faq_core training indexer service feedback bench
 echo "== containers"
 ./scripts/check_containers.sh
 echo "== tests"

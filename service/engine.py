@@ -27,6 +27,7 @@ import torch
 from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
+from faq_core.feedback import FeedbackEvent, feedback_log_for
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Catalog, EncodedEntry, Hit, layout_for, open_catalog
@@ -98,6 +99,7 @@ class AnswerEngine:
         )
         self._encode_batch_size = settings.max_batch_size
         self._refused_version: str | None = None
+        self.feedback_log = feedback_log_for(catalog, settings)
 
     @classmethod
     def open(
@@ -299,6 +301,29 @@ class AnswerEngine:
         with self._using(write=True) as generation:
             if not await self._store_call(generation.store.delete, entry_id):
                 raise EntryNotFound(entry_id)
+
+    async def record_feedback(
+        self,
+        question: str,
+        answer_id: str,
+        helpful: bool,
+        *,
+        comment: str | None = None,
+        conversation_id: str | None = None,
+    ) -> FeedbackEvent:
+        """Keep a verdict on an answer; when this returns it is durable. EntryNotFound when no
+        entry has `answer_id`."""
+        await self.get(answer_id)
+        event = FeedbackEvent(
+            question=question,
+            answer_id=answer_id,
+            helpful=helpful,
+            model_id=self.servable.model_id,
+            comment=comment,
+            conversation_id=conversation_id,
+        )
+        await asyncio.to_thread(self.feedback_log.append, event)
+        return event
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""

@@ -44,6 +44,9 @@ class ServiceMetrics:
         self.queue_depth = Gauge(
             "faq_encode_queue_depth", "encode jobs waiting", registry=self.registry
         )
+        self.feedback = Counter(
+            "faq_feedback", "feedback events recorded", ["helpful"], registry=self.registry
+        )
         self.model = Info(
             "faq_model", "servable and collection being served", registry=self.registry
         )

@@ -17,6 +17,8 @@ from service.schemas import (
     EntryId,
     EntryPublic,
     ErrorPublic,
+    FeedbackCreate,
+    FeedbackPublic,
     IdsPublic,
     Status,
 )
@@ -95,6 +97,29 @@ async def get_answer(entry_id: EntryId, engine: EngineDep) -> EntryPublic:
 async def delete_answer(entry_id: EntryId, engine: EngineDep) -> Response:
     await engine.delete(entry_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/feedback",
+    status_code=status.HTTP_201_CREATED,
+    response_model=FeedbackPublic,
+    dependencies=[WriteAccess],
+    responses=_errors(401, 404, 422, 503),
+)
+async def add_feedback(
+    body: FeedbackCreate, engine: EngineDep, service_metrics: MetricsDep
+) -> FeedbackPublic:
+    """Record whether an answer helped: stored durably before this answers, for retraining
+    (`faq-feedback export`). 404 when no entry has `answer_id`."""
+    event = await engine.record_feedback(
+        body.question,
+        body.answer_id,
+        body.helpful,
+        comment=body.comment,
+        conversation_id=body.conversation_id,
+    )
+    service_metrics.feedback.labels(helpful=str(body.helpful).lower()).inc()
+    return FeedbackPublic(id=event.id, created_at=event.created_at)
 
 
 @router.get("/healthz", response_model=Status)

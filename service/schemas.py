@@ -74,6 +74,21 @@ class EntryPublic(BaseModel):
     source: str | None
 
 
+class FeedbackCreate(Strict):
+    """A user's verdict on one answer the service gave to their question."""
+
+    question: QuestionText = Field(description="the user's question, as asked")
+    answer_id: EntryId = Field(description="the id of the answer the verdict is about")
+    helpful: bool = Field(strict=True, description="true: it answered the question")
+    comment: OptionalText | None = Field(None, description="free text from the user or an agent")
+    conversation_id: EntryId | None = Field(None, description="the chatbot's reference")
+
+
+class FeedbackPublic(BaseModel):
+    id: str
+    created_at: str
+
+
 class ErrorDetail(BaseModel):
     code: str
     message: str

@@ -13,6 +13,10 @@ import pytest
 
 from faq_core.servable import Servable, build_model, load_servable, save_servable
 from faq_core.settings import Settings
+from faq_core.store import AnswerStore, Catalog
+from faq_core.store.catalog import EdgeCatalog, ServerCatalog
+from faq_core.store.edge import EdgeStore
+from faq_core.store.server import ServerStore
 from training.loop import TrainConfig
 from training.train import TrainInputs, run_training
 
@@ -74,3 +78,12 @@ def servable(trained_servable_dir: Path) -> Servable:
 def settings(tmp_path: Path, trained_servable_dir: Path) -> Settings:
     """Embedded store in a fresh directory, the trained servable, CPU."""
     return Settings(model_path=trained_servable_dir, store_path=tmp_path / "store", device="cpu")
+
+
+def catalog_of(store: AnswerStore) -> Catalog:
+    """The catalog that a store made outside any catalog (a test's) would belong to, for what
+    lives beside a collection rather than in one of its versions, such as the feedback log."""
+    if isinstance(store, EdgeStore):
+        return EdgeCatalog(store.path.parent, store.name)
+    assert isinstance(store, ServerStore)
+    return ServerCatalog(store.client, store.name)

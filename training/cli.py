@@ -12,7 +12,7 @@ from faq_core.errors import FaqError
 from faq_core.settings import Settings
 from training.evaluate import evaluate_models
 from training.recipe import RECIPES, Recipe
-from training.train import TrainInputs, is_current, run_training
+from training.train import FEEDBACK_REPEAT, TrainInputs, is_current, run_training
 
 
 def _fail(message: str) -> None:
@@ -50,6 +50,19 @@ def train_main(argv: list[str] | None = None) -> None:
     parser.add_argument("--val", type=Path, help="validation pairs (JSON Lines)")
     parser.add_argument(
         "--data", type=Path, help="one file, split the reference way (instead of --train/--val)"
+    )
+    parser.add_argument(
+        "--feedback",
+        type=Path,
+        action="append",
+        default=[],
+        help="accepted pairs from `faq-feedback export`, added to the training pairs (repeatable)",
+    )
+    parser.add_argument(
+        "--feedback-repeat",
+        type=int,
+        default=FEEDBACK_REPEAT,
+        help=f"times each feedback pair joins the training pairs (default {FEEDBACK_REPEAT})",
     )
     parser.add_argument("--out", type=Path, required=True, help="servable directory to write")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
@@ -89,12 +102,21 @@ def train_main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if (args.data is None) == (args.train is None or args.val is None):
         parser.error("give either --data, or both --train and --val")
+    if args.feedback_repeat < 1:
+        parser.error("--feedback-repeat must be at least 1")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
     recipe = _recipe_from(args)
-    inputs = TrainInputs(train=args.train, val=args.val, data=args.data, limit=args.limit)
+    inputs = TrainInputs(
+        train=args.train,
+        val=args.val,
+        data=args.data,
+        limit=args.limit,
+        feedback=tuple(args.feedback),
+        feedback_repeat=args.feedback_repeat,
+    )
     settings = Settings()
     try:
         if args.skip_if_current and is_current(

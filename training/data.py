@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from faq_core.entries import FaqEntry, read_entries
+from faq_core.entries import FaqEntry, iter_entries, read_entries
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,13 @@ class Pairs:
             sources=[e.source for e in entries],
         )
 
+    def __add__(self, other: Pairs) -> Pairs:
+        return Pairs(
+            self.questions + other.questions,
+            self.answers + other.answers,
+            self.sources + other.sources,
+        )
+
     def subset(self, indices: list[int]) -> Pairs:
         return Pairs(
             [self.questions[i] for i in indices],
@@ -40,6 +48,13 @@ def load_pairs(path: Path, limit: int | None = None) -> Pairs:
     """Every line must have a question and an answer; a bad line stops with file and line."""
     entries = read_entries(Path(path), require_question=True)
     return Pairs.from_entries(entries[:limit] if limit else entries)
+
+
+def load_feedback_pairs(paths: Sequence[Path]) -> Pairs:
+    """Accepted pairs from `faq-feedback export` files (or any pairs file); a bad line stops with
+    file and line. An empty file is allowed: there may be no accepted feedback yet."""
+    entries = [e for path in paths for e in iter_entries(Path(path), require_question=True)]
+    return Pairs.from_entries(entries)
 
 
 def reference_split(pairs: Pairs, test_size: float = 0.25, seed: int = 42) -> tuple[Pairs, Pairs]:

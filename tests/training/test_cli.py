@@ -106,3 +106,33 @@ def test_eval_with_a_missing_servable_exits_2(tmp_path: Path, small_val: Path, c
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"error: {missing} is not a servable: config.json is missing (train one first)" in err
+
+
+def test_train_with_a_bad_feedback_line_exits_2_naming_file_and_line(
+    tmp_path: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    feedback = tmp_path / "feedback.jsonl"
+    feedback.write_text(
+        '{"question": "can i pay by invoice?", "answer": "yes, on the business plan"}\n'
+        '{"question": "where is my invoice?"}\n'  # line 2: no answer
+    )
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    argv = ["--train", str(small_val), "--val", str(small_val), "--out", str(out)]
+    with pytest.raises(SystemExit) as exit_info:
+        train_main([*argv, "--cache-dir", str(cache), "--feedback", str(feedback), "--epochs", "1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {feedback}:2: field 'answer' is missing" in err, err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not cache.exists()  # validated before anything was encoded
+
+
+def test_train_refuses_a_feedback_repeat_below_one(
+    tmp_path: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--train", str(small_val), "--val", str(small_val), "--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as exit_info:
+        train_main([*argv, "--feedback", str(small_val), "--feedback-repeat", "0"])
+    assert exit_info.value.code == 2
+    assert "--feedback-repeat must be at least 1" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""faq-feedback: the chatbot's feedback on answers, turned into training data."""

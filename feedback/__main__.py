@@ -1,0 +1,5 @@
+"""`python -m feedback` is `faq-feedback`."""
+
+from feedback.cli import main
+
+main()

@@ -1,0 +1,154 @@
+"""Export the accepted (question, answer) pairs of a collection's feedback as training data.
+
+The answers are read from the collection as it is now, so an entry deleted since its feedback is
+left out and an entry changed since contributes its current text. The export loads no model. The
+embedded store can be open in one process only: stop faq-serve before exporting from it (there is
+no such limit with a Qdrant server). Only when there is no accepted feedback is the store itself
+not opened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from faq_core.entries import FaqEntry
+from faq_core.errors import CollectionMissing, StoreUnavailable
+from faq_core.feedback import FeedbackEvent, FeedbackLog, feedback_log_for
+from faq_core.settings import Settings
+from faq_core.store import AnswerStore, open_catalog
+
+
+@dataclass(frozen=True)
+class ExportSummary:
+    collection: str
+    out: str
+    events: int
+    accepted: int  # events with helpful=true
+    rejected: int  # events with helpful=false
+    pairs: int  # distinct (question, answer id) accepted more often than rejected
+    contested: int  # accepted at least once, but rejected as often or more: not written
+    answer_missing: int  # pairs whose answer is no longer in the collection: not written
+    duplicates: int  # pairs with the same question and answer text as one already written
+    written: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def question_key(question: str) -> str:
+    """Questions that differ only in case and spacing are the same question (the encoder's
+    tokenizer lower-cases, and the service strips)."""
+    return " ".join(question.split()).casefold()
+
+
+Key = tuple[str, str]  # (question key, answer id)
+
+
+def _tally(events: list[FeedbackEvent]) -> tuple[Counter[Key], Counter[Key], dict[Key, str]]:
+    """Acceptances and rejections of each (question, answer id), in order of first appearance, and
+    the question's wording at its first acceptance."""
+    accepted: Counter[Key] = Counter()
+    rejected: Counter[Key] = Counter()
+    wording: dict[Key, str] = {}
+    for event in events:
+        key = (question_key(event.question), event.answer_id)
+        if event.helpful:
+            accepted[key] += 1
+            wording.setdefault(key, event.question.strip())
+        else:
+            rejected[key] += 1
+    return accepted, rejected, wording
+
+
+def export_feedback(settings: Settings, out: Path) -> ExportSummary:
+    """`export_pairs` for the configured collection and its feedback log."""
+    catalog = open_catalog(settings)
+    try:
+        live = catalog.live()
+        if live is None:
+            raise CollectionMissing(
+                f"collection {settings.collection!r} does not exist: run faq-index first"
+            )
+        store = catalog.store(live)
+        try:
+            log = feedback_log_for(catalog, settings)
+            return export_pairs(store, log, out, collection=settings.collection)
+        finally:
+            store.close()
+    finally:
+        catalog.close()
+
+
+def export_pairs(
+    store: AnswerStore, log: FeedbackLog, out: Path, *, collection: str | None = None
+) -> ExportSummary:
+    """Write the accepted pairs of `log` to `out` (JSON Lines: question, answer, source, answer_id
+    and the counts of verdicts), replacing it whole, with the answers as `store` holds them now.
+
+    A pair is written when it was accepted more often than rejected, once per question and answer
+    text, in the order of first acceptance.
+    """
+    name = collection or store.name
+    events = log.events()
+    accepted, rejected, wording = _tally(events)
+    winners = [key for key in accepted if accepted[key] > rejected[key]]
+    entries: dict[str, FaqEntry] = {}
+    if winners:
+        try:
+            entries = store.get_many(sorted({answer_id for _, answer_id in winners}))
+        except StoreUnavailable as exc:
+            raise StoreUnavailable(
+                f"cannot read the accepted answers from collection {name!r}: {exc}"
+            ) from exc
+
+    lines, seen, missing = [], set(), 0
+    for key in winners:
+        entry = entries.get(key[1])
+        if entry is None:
+            missing += 1
+            continue
+        if (key[0], entry.answer) in seen:
+            continue
+        seen.add((key[0], entry.answer))
+        row = {
+            "question": wording[key],
+            "answer": entry.answer,
+            "source": entry.source,
+            "answer_id": key[1],
+            "accepted": accepted[key],
+            "rejected": rejected[key],
+        }
+        lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+    _write_atomically(Path(out), "".join(lines))
+    return ExportSummary(
+        collection=name,
+        out=str(out),
+        events=len(events),
+        accepted=sum(e.helpful for e in events),
+        rejected=sum(not e.helpful for e in events),
+        pairs=len(winners),
+        contested=len(accepted) - len(winners),
+        answer_missing=missing,
+        duplicates=len(winners) - missing - len(lines),
+        written=len(lines),
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """A reader (faq-train) never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; it is training data, not a secret
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

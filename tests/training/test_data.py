@@ -1,0 +1,53 @@
+"""Training inputs: feedback pairs join the training pairs only, repeated, and are recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from training.data import load_pairs
+from training.train import FEEDBACK_REPEAT, TrainInputs
+
+FEEDBACK_ROWS = [
+    {"question": "can i pay later?", "answer": "invoices come with the business plan"},
+    {"question": "is the old plan still sold?", "answer": "no", "source": "billing", "x": 1},
+]
+
+
+def write_feedback(path: Path, rows: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    return path
+
+
+def test_feedback_pairs_join_training_only_each_repeated(tmp_path: Path, val_file: Path) -> None:
+    feedback = write_feedback(tmp_path / "feedback.jsonl", FEEDBACK_ROWS)
+    plain = TrainInputs(train=val_file, val=val_file, limit=30)
+    inputs = TrainInputs(
+        train=val_file, val=val_file, limit=30, feedback=(feedback,), feedback_repeat=3
+    )
+    base_train, base_val = plain.load()
+    train, val = inputs.load()
+    assert val == base_val == load_pairs(val_file, 30)
+    assert train.questions[:30] == base_train.questions
+    assert train.questions[30:] == [row["question"] for row in FEEDBACK_ROWS] * 3
+    assert train.answers[30:] == [row["answer"] for row in FEEDBACK_ROWS] * 3
+    assert train.sources[30:] == [None, "billing"] * 3
+
+
+def test_feedback_is_recorded_for_the_manifest(tmp_path: Path, val_file: Path) -> None:
+    first = write_feedback(tmp_path / "a.jsonl", FEEDBACK_ROWS)
+    empty = write_feedback(tmp_path / "b.jsonl", [])
+    assert TrainInputs(train=val_file, val=val_file).feedback_record() is None
+    record = TrainInputs(train=val_file, val=val_file, feedback=(first, empty)).feedback_record()
+    assert record == {
+        "checksums": [hashlib.sha256(p.read_bytes()).hexdigest() for p in (first, empty)],
+        "pairs": 2,
+        "repeat": FEEDBACK_REPEAT,
+    }
+
+
+def test_an_empty_feedback_file_adds_nothing(tmp_path: Path, val_file: Path) -> None:
+    empty = write_feedback(tmp_path / "feedback.jsonl", [])
+    train, _ = TrainInputs(train=val_file, val=val_file, limit=10, feedback=(empty,)).load()
+    assert len(train) == 10
