@@ -89,7 +89,7 @@ class ServerProcess:
         self.env = {**os.environ, **env}
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout_s: float = 90.0) -> None:
+    def start(self, timeout_s: float = 90.0, *, ready_path: str = "/readyz") -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service", "--port", str(self.port), "--log-level", "warning"],
             env=self.env,
@@ -103,7 +103,7 @@ class ServerProcess:
                     f"faq-serve exited: {self.process.stderr.read().decode()[-2000:]}"
                 )  # type: ignore[union-attr]
             try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{ready_path}", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 pass
