@@ -63,7 +63,9 @@ class EncodeBatcher:
         self._thread: threading.Thread | None = None
         self._waiting_texts = 0  # texts queued and not yet taken; written under _lock
         self._lock = threading.Lock()
-        # Refined from every batch; a deliberately low start so the first estimates are cautious.
+        # Batched throughput, refined from batches at least half full only: a lone question takes
+        # nearly as long as a batch of eight, so counting small batches would make the model look
+        # slow after quiet periods and refuse the next burst. A cautious start; warm-up refines it.
         self.texts_per_second = 50.0
 
     @property
@@ -94,8 +96,9 @@ class EncodeBatcher:
         with self._lock:
             waiting = self._waiting_texts
             expected_wait_s = (waiting + len(texts)) / max(self.texts_per_second, 1.0)
-            # A job alone in the queue is always taken, however long it is (an /answers batch).
-            if waiting and expected_wait_s > self.max_wait_s:
+            # While the next batch has room a job waits at most for the batch being encoded and
+            # its own, so it is taken (so is a job alone, however long: an /answers batch).
+            if waiting >= self.max_batch and expected_wait_s > self.max_wait_s:
                 raise self._overloaded(waiting)
             try:
                 self._queue.put_nowait(job)
@@ -156,7 +159,8 @@ class EncodeBatcher:
                 job.loop.call_soon_threadsafe(_resolve, job.future, None, exc)
             return
         elapsed = max(time.perf_counter() - started, 1e-6)
-        self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * len(texts) / elapsed
+        if 2 * len(texts) >= self.max_batch:
+            self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * len(texts) / elapsed
         if self._on_batch is not None:
             self._on_batch(len(texts))
         offset = 0

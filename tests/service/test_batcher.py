@@ -113,3 +113,27 @@ def test_jobs_are_encoded_by_the_model_they_name(
         expected = references[id(model)][QUESTIONS.index(job[0])]
         np.testing.assert_allclose(result[0], expected, atol=1e-5)
     assert not np.allclose(references[id(servable)], references[id(untrained)], atol=1e-3)
+
+
+def test_light_traffic_does_not_lower_the_throughput_estimate(servable: Servable) -> None:
+    """Lone questions are slow per text; judging the batched throughput by them would refuse
+    the next burst that the model can in fact serve in time."""
+    batcher = EncodeBatcher(by_model, max_batch=8, max_queue=64, max_wait_s=60)
+    batcher.texts_per_second = 1000.0
+    estimates = []
+
+    async def one_by_one_then_a_full_batch() -> None:
+        batcher.start()
+        try:
+            for question in QUESTIONS:
+                await batcher.encode([question], servable)
+            estimates.append(batcher.texts_per_second)
+            await batcher.encode(QUESTIONS[:1] * 8, servable)
+            estimates.append(batcher.texts_per_second)
+        finally:
+            batcher.stop()
+
+    asyncio.run(one_by_one_then_a_full_batch())
+    after_lone_questions, after_full_batch = estimates
+    assert after_lone_questions == 1000.0
+    assert 800.0 < after_full_batch < 1000.0  # a full batch does count, with weight 0.2
