@@ -36,6 +36,11 @@ from service.batcher import EncodeBatcher
 
 log = logging.getLogger(__name__)
 
+# One model call per this many texts of a batch. The batch is sorted by length first, so smaller
+# calls pad less: on 32 concurrent cloud FAQ questions (2 CPU cores), calls of 16 encode 181
+# texts/s against 144 for one call of 32; calls of 4 lose it again to per-call overhead.
+FORWARD_BATCH = 16
+
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -251,7 +256,7 @@ class AnswerEngine:
 
     def _encode(self, servable: Servable, texts: list[str]) -> np.ndarray:
         """Runs on the batcher's thread only."""
-        return servable.encode(texts, batch_size=self._encode_batch_size)
+        return servable.encode(texts, batch_size=FORWARD_BATCH)
 
     async def warm_up(self) -> None:
         """The first forward passes allocate and tune; pay for them before the first user does.
