@@ -104,7 +104,7 @@ async def delete_answer(entry_id: EntryId, engine: EngineDep) -> Response:
     status_code=status.HTTP_201_CREATED,
     response_model=FeedbackPublic,
     dependencies=[WriteAccess],
-    responses=_errors(401, 404, 422, 503),
+    responses=_errors(400, 401, 404, 413, 422, 503),
 )
 async def add_feedback(
     body: FeedbackCreate, engine: EngineDep, service_metrics: MetricsDep
