@@ -102,7 +102,6 @@ class AnswerEngine:
             max_wait_s=settings.max_wait_ms / 1000,
             on_batch=on_batch,
         )
-        self._encode_batch_size = settings.max_batch_size
         self._refused_version: str | None = None
         self.feedback_log = feedback_log_for(catalog, settings)
 
@@ -265,7 +264,7 @@ class AnswerEngine:
         """
         questions = [
             f"how do i change setting number {i} of my account?"
-            for i in range(self._encode_batch_size)
+            for i in range(self.batcher.max_batch)
         ]
         for _ in range(2):
             await self.batcher.encode(questions, self.servable)
