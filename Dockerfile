@@ -100,6 +100,10 @@ CMD ["faq-train", "--help"]
 # ---------------------------------------------------------------------------------------------------
 # serve last, so that a plain `docker build .` gives the service image.
 FROM base AS serve
+# jemalloc: faq-serve restarts itself on it (service/allocator.py) and its memory stays steady.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libjemalloc2=5.3.0-1 \
+    && rm -rf /var/lib/apt/lists/*
 COPY --from=requirements /requirements/service.txt /tmp/requirements/
 RUN pip install --no-cache-dir -r /tmp/requirements/service.txt
 COPY --from=wheel /wheels/ /tmp/wheels/

@@ -537,7 +537,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=64, help="concurrent clients in all")
     parser.add_argument("--writers", type=int, default=1, help="of the clients, those writing")
-    parser.add_argument("--warmup-s", type=int, default=30)
+    parser.add_argument("--warmup-s", type=int, default=60)
     parser.add_argument("--timeout-s", type=int, default=2, help="a slower answer is an error")
     parser.add_argument("--sample-s", type=float, default=5.0)
     parser.add_argument("--progress-s", type=float, default=30.0)

@@ -52,9 +52,12 @@ class Settings(BaseSettings):
     max_batch_size: int = Field(32, ge=1, le=512, description="questions encoded together")
     max_queue: int = Field(256, ge=1, description="encode jobs waiting before 429")
     max_wait_ms: int = Field(
-        300, ge=1, description="expected queueing time beyond which a question gets 429 at once"
+        1000, ge=1, description="expected queueing time beyond which a question gets 429 at once"
     )
     torch_threads: int | None = Field(None, ge=1, description="default: all cores")
+    jemalloc: bool = Field(
+        True, description="serve on jemalloc where installed (libjemalloc2): steady memory"
+    )
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger requests get 413")
     encode_batch_size: int = Field(64, ge=1, description="indexer and training batch size")
 

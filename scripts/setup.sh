@@ -16,4 +16,15 @@ pip install torch==2.13.0
 # ignores the Python requirement, and it brings no dependencies of its own beyond torch/numpy.
 pip install --no-deps --ignore-requires-python quaterion-models==0.1.19
 pip install -e ".[service,train,dev]"
+# jemalloc keeps the service's memory steady under load (service/allocator.py); without it the
+# service runs on glibc's malloc, so a machine where it cannot be installed still works.
+if ! /sbin/ldconfig -p 2>/dev/null | grep -q libjemalloc; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get install -y -qq libjemalloc2 >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq libjemalloc2 >/dev/null; } \
+      || echo "setup: could not install libjemalloc2; the service will use glibc malloc" >&2
+  else
+    echo "setup: libjemalloc2 not installed (apt-get install libjemalloc2): memory may creep" >&2
+  fi
+fi
 echo "setup: .venv ready ($(.venv/bin/python --version))"

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 import uvicorn
 
 from faq_core.settings import Settings
-from service.app import create_app
+from service.allocator import restart_on_jemalloc
 
 
 def main(argv: list[str] | None = None) -> None:
     settings = Settings()
+    if settings.jemalloc:
+        restart_on_jemalloc(["-m", "service", *(sys.argv[1:] if argv is None else argv)])
+    # Imported only now: the restart above comes before loading torch, not after.
+    from service.app import create_app
+
     parser = argparse.ArgumentParser(prog="faq-serve", description="Serve the FAQ answer API.")
     parser.add_argument("--host", default=settings.host)
     parser.add_argument("--port", type=int, default=settings.port)

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from faq_core.servable import fingerprint
+from service.allocator import jemalloc_library
 from tests.service.conftest import ServerProcess, copy_store
 
 # Paraphrases of questions of the indexed slice (row -> a user's wording), not the stored text.
@@ -110,6 +111,9 @@ def test_health_metrics_and_manifest(server: ServerProcess, trained_servable_dir
     assert manifest["model_id"] == fingerprint(trained_servable_dir)
     assert set(manifest["data_checksums"]) == {"train", "val"}
     assert manifest["training"]["epochs"] >= 1
+    if jemalloc_library() is not None:  # faq-serve restarts itself on it where installed
+        assert server.process is not None
+        assert "libjemalloc" in Path(f"/proc/{server.process.pid}/maps").read_text()
 
 
 def test_overload_gets_fast_429_with_retry_after(
