@@ -1,6 +1,6 @@
 """Feedback from the chatbot: which answer a user found helpful or not, kept durably beside the
-collection. The service appends to it; `faq-feedback export` reads it. One module, two backends,
-chosen by the answer store's backend:
+collection. The service appends to it; `faq-feedback export` reads it. Two backends, chosen by the
+answer store's backend:
 
 - embedded store: an append-only JSON Lines file, `<store_path>/<collection>.feedback.jsonl`. It
   sits beside the collection's directory, not in it, because re-indexing for a new servable drops
@@ -8,7 +8,7 @@ chosen by the answer store's backend:
   hold a lock (threads and processes) and are flushed and fsync'd before they return.
 - Qdrant server: a companion collection `<collection>_feedback` of payload-only points (no
   vectors: the server and qdrant-client's local mode both accept an empty vectors config), written
-  with `wait=True`. Dropping the answer collection leaves it alone.
+  with `wait=True` (faq_core/feedback_server.py). Dropping the answer collection leaves it alone.
 """
 
 from __future__ import annotations
@@ -24,13 +24,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from qdrant_client import QdrantClient, models
-from qdrant_client.http.exceptions import UnexpectedResponse
-
 from faq_core.errors import DataFileError
 from faq_core.settings import Settings
-from faq_core.store.catalog import Catalog, EdgeCatalog, ServerCatalog
-from faq_core.store.server import translated
+from faq_core.store.catalog import Catalog, EdgeCatalog
 
 FEEDBACK_FILE_SUFFIX = ".feedback.jsonl"
 FEEDBACK_COLLECTION_SUFFIX = "_feedback"
@@ -145,63 +141,17 @@ def _drop_torn_tail(fd: int) -> None:
         os.ftruncate(fd, 0)
 
 
-class QdrantFeedbackLog(FeedbackLog):
-    """Payload-only points in the collection `<collection>_feedback`, created on first use."""
-
-    def __init__(
-        self, client: QdrantClient, collection: str, *, replication_factor: int = 1
-    ) -> None:
-        self.client = client
-        self.name = collection + FEEDBACK_COLLECTION_SUFFIX
-        self.replication_factor = replication_factor
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def _ensure_collection(self) -> None:
-        with self._lock, translated():
-            if self._ready:
-                return
-            if not self.client.collection_exists(self.name):
-                try:
-                    # No vectors: these points are never searched, only kept and read back.
-                    self.client.create_collection(
-                        self.name, vectors_config={}, replication_factor=self.replication_factor
-                    )
-                except UnexpectedResponse:
-                    # Another process may have created it meanwhile; anything else is an error.
-                    if not self.client.collection_exists(self.name):
-                        raise
-            self._ready = True
-
-    def append(self, event: FeedbackEvent) -> None:
-        self._ensure_collection()
-        point = models.PointStruct(id=event.id, vector={}, payload=event.to_json())
-        with translated():
-            self.client.upsert(self.name, points=[point], wait=True)
-
-    def events(self) -> list[FeedbackEvent]:
-        with translated():
-            if not self.client.collection_exists(self.name):
-                return []
-            events: list[FeedbackEvent] = []
-            offset: Any = None
-            while True:
-                records, offset = self.client.scroll(
-                    self.name, offset=offset, limit=512, with_payload=True, with_vectors=False
-                )
-                events.extend(FeedbackEvent.from_json(r.payload) for r in records)
-                if offset is None:
-                    break
-        return sorted(events, key=lambda e: (e.created_at, e.id))
-
-
 def feedback_log_for(catalog: Catalog, settings: Settings) -> FeedbackLog:
     """The feedback log beside the catalog's collection (all of its versions), on the same
     backend (and client)."""
+    if isinstance(catalog, EdgeCatalog):
+        return FileFeedbackLog(catalog.root.parent / f"{catalog.name}{FEEDBACK_FILE_SUFFIX}")
+    # Imported here: only a server catalog needs qdrant-client (43 MB the embedded service saves).
+    from faq_core.feedback_server import QdrantFeedbackLog
+    from faq_core.store.server import ServerCatalog
+
     if isinstance(catalog, ServerCatalog):
         return QdrantFeedbackLog(
             catalog.client, catalog.name, replication_factor=settings.replication_factor
         )
-    if isinstance(catalog, EdgeCatalog):
-        return FileFeedbackLog(catalog.root.parent / f"{catalog.name}{FEEDBACK_FILE_SUFFIX}")
     raise TypeError(f"no feedback log for a {type(catalog).__name__}")

@@ -208,8 +208,11 @@ def quantize_int8(model: SimilarityModel) -> None:
             )
 
 
-def load_servable(path: Path, device: str = "auto", quantize: str = "none") -> Servable:
-    """Load a servable onto `device` (`auto`: CUDA when present, else CPU), optionally as int8."""
+def load_servable(
+    path: Path, device: str = "auto", quantize: str = "none", *, trace: bool = False
+) -> Servable:
+    """Load a servable onto `device` (`auto`: CUDA when present, else CPU), optionally as int8,
+    and with `trace` for inference as a TorchScript graph (SentenceEncoder.trace)."""
     path = Path(path)
     _check_config(path)
     target = resolve_device(device)
@@ -223,6 +226,10 @@ def load_servable(path: Path, device: str = "auto", quantize: str = "none") -> S
         if target.type != "cpu":
             raise ServableError("FAQ_QUANTIZE=int8 is a CPU path: use it with FAQ_DEVICE=cpu")
         quantize_int8(model)
+    if trace:
+        for encoder in model.encoders.values():
+            assert isinstance(encoder, SentenceEncoder)
+            encoder.trace()
     manifest_file = path / MANIFEST_FILE
     manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
     servable = Servable(model=model, device=target, model_id=fingerprint(path), manifest=manifest)

@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     quantize: Literal["none", "int8"] = Field(
         "none", description="int8: dynamically quantized encoder, a faster CPU path (see faq-eval)"
     )
+    trace: bool = Field(
+        True,
+        description="the service runs the encoder as a TorchScript graph (no GIL while encoding)",
+    )
 
     qdrant_url: str | None = Field(None, description="Qdrant server; unset: embedded Qdrant Edge")
     qdrant_api_key: SecretStr | None = None

@@ -45,6 +45,13 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
+def serving_model(settings: Settings) -> Servable:
+    """The servable as the service runs it: quantized and traced as the settings say."""
+    return load_servable(
+        settings.model_path, settings.device, settings.quantize, trace=settings.trace
+    )
+
+
 @dataclass(eq=False)
 class Generation:
     """A servable and the collection version built by it."""
@@ -116,7 +123,7 @@ class AnswerEngine:
         built by this servable. An unreachable store is not fatal: the watcher connects later."""
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
-        servable = load_servable(settings.model_path, settings.device, settings.quantize)
+        servable = serving_model(settings)
         engine = cls(servable, settings, open_catalog(settings), on_batch, on_generation)
         engine.batcher.start()
         try:
@@ -220,10 +227,7 @@ class AnswerEngine:
         metadata = await asyncio.to_thread(store.metadata) or {}
         servable = old.servable
         if metadata.get("model_id") != servable.model_id:
-            settings = self.settings
-            servable = await asyncio.to_thread(
-                load_servable, settings.model_path, settings.device, settings.quantize
-            )
+            servable = await asyncio.to_thread(serving_model, self.settings)
         layout = layout_for(self.settings, dim=servable.dim, model_id=servable.model_id)
         try:
             await asyncio.to_thread(store.open, layout, create=False)

@@ -14,9 +14,9 @@ import pytest
 from faq_core.servable import Servable, build_model, load_servable, save_servable
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Catalog
-from faq_core.store.catalog import EdgeCatalog, ServerCatalog
+from faq_core.store.catalog import EdgeCatalog
 from faq_core.store.edge import EdgeStore
-from faq_core.store.server import ServerStore
+from faq_core.store.server import ServerCatalog, ServerStore
 from training.loop import TrainConfig
 from training.train import TrainInputs, run_training
 

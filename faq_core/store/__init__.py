@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from qdrant_client import QdrantClient
-
 from faq_core.settings import Settings
 from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit
-from faq_core.store.catalog import Catalog, EdgeCatalog, ServerCatalog
+from faq_core.store.catalog import Catalog, EdgeCatalog
 
 __all__ = [
     "AnswerStore",
@@ -27,6 +25,11 @@ def open_catalog(settings: Settings) -> Catalog:
     """
     if settings.qdrant_url is None:
         return EdgeCatalog(settings.store_path, settings.collection, hnsw_ef=settings.hnsw_ef)
+    # Imported here: the embedded store needs no qdrant-client (43 MB of the service's memory).
+    from qdrant_client import QdrantClient
+
+    from faq_core.store.server import ServerCatalog
+
     api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
     client = QdrantClient(
         url=settings.qdrant_url,

@@ -23,6 +23,7 @@ from faq_core.store.base import (
     EncodedEntry,
     VectorQuery,
 )
+from faq_core.store.catalog import Catalog
 
 _SOURCE_FIELD = "source"
 
@@ -165,3 +166,64 @@ def _source_filter(source: str | None) -> models.Filter | None:
     return models.Filter(
         must=[models.FieldCondition(key=_SOURCE_FIELD, match=models.MatchValue(value=source))]
     )
+
+
+class ServerCatalog(Catalog):
+    def __init__(
+        self,
+        client: QdrantClient,
+        collection: str,
+        *,
+        shard_number: int = 1,
+        replication_factor: int = 1,
+        hnsw_ef: int | None = None,
+    ) -> None:
+        self.name = collection
+        self.client = client
+        self._prefix = f"{collection}--"
+        self._shard_number = shard_number
+        self._replication_factor = replication_factor
+        self._hnsw_ef = hnsw_ef
+
+    def live(self) -> str | None:
+        with translated():
+            aliases = self.client.get_aliases().aliases
+        for alias in aliases:
+            if alias.alias_name == self.name and alias.collection_name.startswith(self._prefix):
+                return alias.collection_name.removeprefix(self._prefix)
+        return None
+
+    def versions(self) -> list[str]:
+        with translated():
+            names = [c.name for c in self.client.get_collections().collections]
+        return sorted(n.removeprefix(self._prefix) for n in names if n.startswith(self._prefix))
+
+    def store(self, version: str) -> ServerStore:
+        return ServerStore(
+            self.client,
+            self._prefix + version,
+            shard_number=self._shard_number,
+            replication_factor=self._replication_factor,
+            hnsw_ef=self._hnsw_ef,
+        )
+
+    def switch(self, version: str) -> None:
+        operations: list[models.AliasOperations] = []
+        if self.live() is not None:
+            operations.append(
+                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.name))
+            )
+        operations.append(
+            models.CreateAliasOperation(
+                create_alias=models.CreateAlias(
+                    collection_name=self._prefix + version, alias_name=self.name
+                )
+            )
+        )
+        with translated():
+            # One request: the server applies the operations together, so the alias never
+            # points nowhere.
+            self.client.update_collection_aliases(change_aliases_operations=operations)
+
+    def close(self) -> None:
+        self.client.close()

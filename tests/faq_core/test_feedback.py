@@ -19,9 +19,9 @@ from faq_core.feedback import (
     FeedbackEvent,
     FeedbackLog,
     FileFeedbackLog,
-    QdrantFeedbackLog,
     feedback_log_for,
 )
+from faq_core.feedback_server import QdrantFeedbackLog
 from faq_core.settings import Settings
 from faq_core.store.base import AnswerStore, CollectionLayout
 from faq_core.store.edge import EdgeStore

@@ -64,6 +64,22 @@ def test_round_trip_gives_the_same_embeddings_and_model_id(
     assert np.allclose(loaded.encode(TEXTS), servable.encode(TEXTS), atol=1e-6)
 
 
+@pytest.mark.parametrize("quantize", ["none", "int8"])
+def test_traced_encoder_matches_the_eager_one_on_other_shapes(
+    saved_dir: Path, quantize: str
+) -> None:
+    """The graph is traced on one small batch; the service sends batches of any size and length."""
+    eager = load_servable(saved_dir, "cpu", quantize)
+    traced = load_servable(saved_dir, "cpu", quantize, trace=True)
+    long_text = " ".join(TEXTS * 12)  # past any length seen while tracing
+    batches = [TEXTS[:1], TEXTS, [*TEXTS, long_text] * 6]
+    for texts in batches:
+        # The same batches both ways: int8 scales its activations per batch.
+        expected = eager.encode(texts, batch_size=16)
+        assert np.allclose(traced.encode(texts, batch_size=16), expected, atol=1e-5)
+    assert traced.model_id == eager.model_id
+
+
 def test_saving_a_model_twice_gives_the_same_model_id(saved_dir: Path, tmp_path: Path) -> None:
     loaded = load_servable(saved_dir, "cpu")
     again = save_servable(loaded.model, tmp_path / "again", {"note": "second save"})
