@@ -48,16 +48,14 @@ class SentenceEncoder(Encoder):
         keys = tuple(k for k, v in example.items() if isinstance(v, torch.Tensor))
         device = next(self.transformer.parameters()).device
         tensors = tuple(example[k].to(device) for k in keys)
-        self.transformer.eval()
         # The tracer warns of the few Python branches on shapes it freezes: the mask padding and
         # causal checks of transformers' attention and the pooling's mask check. Each takes the
         # same branch for every batch a tokenizer pads (a mask as long as its inputs), which the
-        # tests check on batches of other sizes and lengths than the example's.
+        # tests check on batches of other sizes and lengths than the example's; check_trace would
+        # only re-run the example itself.
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
-            # check_trace would re-run and compare on the same example only; the tests compare
-            # the graph with the eager model on batches of other shapes.
-            wrapper = _TensorsIn(self.transformer, keys).eval()
+            wrapper = _TensorsIn(self.transformer, keys).eval()  # eval() reaches the transformer
             traced = torch.jit.trace(wrapper, tensors, check_trace=False)
             self._graph = torch.jit.freeze(traced)
         self._graph_inputs = keys
