@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from faq_core.entries import read_entries
-from faq_core.servable import load_servable
+from faq_core.servable import serving_model
 from faq_core.settings import Settings
 
 
@@ -22,7 +22,7 @@ def measure(
     model_path: Path, data: Path, quantize: str, batch_size: int, repeats: int
 ) -> dict[str, Any]:
     settings = Settings(model_path=model_path, device="cpu", quantize=quantize)
-    servable = load_servable(settings.model_path, settings.device, quantize=settings.quantize)
+    servable = serving_model(settings)
     entries = read_entries(data)
     questions = [e.question or "" for e in entries][:2048]
     answers = [e.answer for e in entries][:1024]

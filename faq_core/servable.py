@@ -29,6 +29,7 @@ from tqdm.auto import tqdm
 
 from faq_core.encoder import SentenceEncoder
 from faq_core.errors import ServableError
+from faq_core.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -209,10 +210,16 @@ def quantize_int8(model: SimilarityModel) -> None:
 
 
 def load_servable(
-    path: Path, device: str = "auto", quantize: str = "none", *, trace: bool = False
+    path: Path,
+    device: str = "auto",
+    quantize: str = "none",
+    *,
+    pack: bool = False,
+    trace: bool = False,
 ) -> Servable:
     """Load a servable onto `device` (`auto`: CUDA when present, else CPU), optionally as int8,
-    and with `trace` for inference as a TorchScript graph (SentenceEncoder.trace)."""
+    encoding packed rows with `pack` (SentenceEncoder.pack) and with `trace` as a TorchScript
+    graph (SentenceEncoder.trace); both for inference only."""
     path = Path(path)
     _check_config(path)
     target = resolve_device(device)
@@ -226,15 +233,29 @@ def load_servable(
         if target.type != "cpu":
             raise ServableError("FAQ_QUANTIZE=int8 is a CPU path: use it with FAQ_DEVICE=cpu")
         quantize_int8(model)
-    if trace:
-        for encoder in model.encoders.values():
-            assert isinstance(encoder, SentenceEncoder)
+    for encoder in model.encoders.values():
+        assert isinstance(encoder, SentenceEncoder)
+        if pack and not encoder.pack():
+            log.info("%s cannot encode packed rows: padding its batches instead", path)
+        if trace:
             encoder.trace()
     manifest_file = path / MANIFEST_FILE
     manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
     servable = Servable(model=model, device=target, model_id=fingerprint(path), manifest=manifest)
     log.info("loaded servable %s (id %s) on %s", path, servable.model_id, target)
     return servable
+
+
+def serving_model(settings: Settings) -> Servable:
+    """The servable as the service and the indexer run it: quantized, packed and traced as the
+    settings say."""
+    return load_servable(
+        settings.model_path,
+        settings.device,
+        settings.quantize,
+        pack=settings.pack,
+        trace=settings.trace,
+    )
 
 
 def save_servable(model: SimilarityModel, path: Path, manifest: dict[str, Any]) -> str:

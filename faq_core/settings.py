@@ -30,6 +30,11 @@ class Settings(BaseSettings):
         True,
         description="the service runs the encoder as a TorchScript graph (no GIL while encoding)",
     )
+    pack: bool = Field(
+        True,
+        description="encode a batch's texts packed side by side in rows, not each padded to the "
+        "longest (same embeddings, less work on texts of mixed lengths; BERT models)",
+    )
 
     qdrant_url: str | None = Field(None, description="Qdrant server; unset: embedded Qdrant Edge")
     qdrant_api_key: SecretStr | None = None
@@ -59,6 +64,12 @@ class Settings(BaseSettings):
         1000, ge=1, description="expected queueing time beyond which a question gets 429 at once"
     )
     torch_threads: int | None = Field(None, ge=1, description="default: all cores")
+    encode_workers: int | None = Field(
+        None,
+        ge=1,
+        description="batches the service encodes side by side, each on its share of the torch "
+        "threads; default: one per thread on a CPU, one on a GPU",
+    )
     jemalloc: bool = Field(
         True, description="serve on jemalloc where installed (libjemalloc2): steady memory"
     )

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 from faq_core.encoding import encode_entries, entry_texts
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import StoreUnavailable
-from faq_core.servable import Servable, load_servable
+from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Catalog, EncodedEntry, layout_for, open_catalog
 from faq_core.store.carry import carry_runtime_entries
@@ -126,7 +126,7 @@ def run_index(
     """Build a new version of the collection from `data` and make it live."""
     entries = read_entries(Path(data), require_question=False)
     from_file = unique_by_id(entries)
-    servable = servable or load_servable(settings.model_path, settings.device, settings.quantize)
+    servable = servable or serving_model(settings)
     layout = layout_for(settings, dim=servable.dim, model_id=servable.model_id)
     started = time.perf_counter()
     catalog = open_catalog(settings)

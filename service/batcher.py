@@ -1,7 +1,9 @@
 """Micro-batching: concurrent encode jobs share one model call, off the event loop.
 
-Jobs wait in a bounded queue; one worker thread takes as many as fit in a batch, encodes them
-together and resolves each job's future on its own event loop. Each job names its model, so that
+Jobs wait in a bounded queue; worker threads each take as many as fit in a batch, encode them
+together and resolve each job's future on its own event loop. With several workers, batches are
+encoded side by side, each on its share of the cores, and a batch that has the machine to itself
+gets all of it (the encode function is told which: `alone`). Each job names its model, so that
 while the service switches servables old and new questions never mix. What cannot be served in
 time is refused at once (Overloaded, which the service answers with 429 and Retry-After) rather
 than left to time out: a job is refused when the queue is full or when the texts already waiting
@@ -27,8 +29,9 @@ from faq_core.errors import Overloaded
 
 log = logging.getLogger(__name__)
 
-EncodeFn = Callable[[Any, list[str]], np.ndarray]
-"""Encodes texts with a model; the batcher passes each job's model through untouched."""
+EncodeFn = Callable[[Any, list[str], bool], np.ndarray]
+"""Encodes texts with a model, `alone` when no other batch is being encoded meanwhile; the
+batcher passes each job's model through untouched."""
 
 
 @dataclass
@@ -54,14 +57,17 @@ class EncodeBatcher:
         max_queue: int,
         max_wait_s: float = 0.5,
         on_batch: Callable[[int], None] | None = None,
+        workers: int = 1,
     ) -> None:
         self._encode = encode
+        self.workers = workers
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=max_queue)
         self._on_batch = on_batch
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._waiting_texts = 0  # texts queued and not yet taken; written under _lock
+        self._encoding = 0  # workers encoding now; written under _lock
         self._lock = threading.Lock()
         # Batched throughput, refined from batches at least half full only: a lone question takes
         # nearly as long as a batch of eight, so counting small batches would make the model look
@@ -74,14 +80,19 @@ class EncodeBatcher:
         return self._queue.qsize()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="encode-batcher", daemon=True)
-        self._thread.start()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
+            for i in range(self.workers)
+        ]
+        for thread in self._threads:
+            thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
+        if self._threads:
+            self._queue.put(_STOP)  # each worker puts it back for the next one on its way out
+            for thread in self._threads:
+                thread.join()
+            self._threads = []
 
     def _overloaded(self, waiting_texts: int) -> Overloaded:
         drain_s = waiting_texts / max(self.texts_per_second, 1.0)
@@ -89,7 +100,7 @@ class EncodeBatcher:
 
     async def encode(self, texts: list[str], model: Any = None) -> np.ndarray:
         """Embeddings of `texts` by `model`, encoded together with whatever else is waiting."""
-        if self._thread is None:
+        if not self._threads:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()
         job = _Job(texts, model, loop.create_future(), loop)
@@ -130,6 +141,7 @@ class EncodeBatcher:
         while True:
             item = self._take()
             if item is _STOP:
+                self._queue.put(_STOP)
                 return
             assert isinstance(item, _Job)
             now = time.monotonic()
@@ -150,17 +162,25 @@ class EncodeBatcher:
 
     def _encode_jobs(self, jobs: list[_Job]) -> None:
         texts = [text for job in jobs for text in job.texts]
+        with self._lock:
+            alone = self._encoding == 0
+            self._encoding += 1
         started = time.perf_counter()
         try:
-            vectors = self._encode(jobs[0].model, texts)
+            vectors = self._encode(jobs[0].model, texts, alone)
         except Exception as exc:  # every waiting caller must hear about it
             log.exception("encoding a batch of %d texts failed", len(texts))
             for job in jobs:
                 job.loop.call_soon_threadsafe(_resolve, job.future, None, exc)
             return
+        finally:
+            with self._lock:
+                self._encoding -= 1
         elapsed = max(time.perf_counter() - started, 1e-6)
-        if 2 * len(texts) >= self.max_batch:
-            self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * len(texts) / elapsed
+        if 2 * len(texts) * self.workers >= self.max_batch:
+            # Workers encode side by side under load: the queue drains at all their rates.
+            rate = len(texts) / elapsed * (1 if alone else self.workers)
+            self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * rate
         if self._on_batch is not None:
             self._on_batch(len(texts))
         offset = 0

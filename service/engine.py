@@ -28,7 +28,7 @@ from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
 from faq_core.feedback import FeedbackEvent, feedback_log_for
-from faq_core.servable import Servable, load_servable
+from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Catalog, EncodedEntry, Hit, layout_for, open_catalog
 from faq_core.store.carry import Encode, carry_runtime_entries
@@ -36,20 +36,8 @@ from service.batcher import EncodeBatcher
 
 log = logging.getLogger(__name__)
 
-# One model call per this many texts of a batch. The batch is sorted by length first, so smaller
-# calls pad less: on 32 concurrent cloud FAQ questions (2 CPU cores), calls of 16 encode 181
-# texts/s against 144 for one call of 32; calls of 4 lose it again to per-call overhead.
-FORWARD_BATCH = 16
-
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-def serving_model(settings: Settings) -> Servable:
-    """The servable as the service runs it: quantized and traced as the settings say."""
-    return load_servable(
-        settings.model_path, settings.device, settings.quantize, trace=settings.trace
-    )
 
 
 @dataclass(eq=False)
@@ -102,12 +90,20 @@ class AnswerEngine:
         self._generation: Generation | None = None
         self._on_generation = on_generation
         self.breaker = StoreBreaker(settings.store_retry_s)
+        # Two batches side by side on one core each beat one batch at a time on both: a thread
+        # of the service's own (event loop, search) preempting one of a call's two threads stalls
+        # the other at every synchronisation, and the core idles.
+        self._threads = settings.torch_threads or torch.get_num_threads()
+        on_cpu = servable.device.type == "cpu"
+        workers = settings.encode_workers or (self._threads if on_cpu else 1)
+        self._threads_shared = max(1, self._threads // workers)
         self.batcher = EncodeBatcher(
             self._encode,
             max_batch=settings.max_batch_size,
             max_queue=settings.max_queue,
             max_wait_s=settings.max_wait_ms / 1000,
             on_batch=on_batch,
+            workers=workers,
         )
         self._refused_version: str | None = None
         self.feedback_log = feedback_log_for(catalog, settings)
@@ -257,9 +253,11 @@ class AnswerEngine:
 
     # ---- requests ------------------------------------------------------------------------------
 
-    def _encode(self, servable: Servable, texts: list[str]) -> np.ndarray:
-        """Runs on the batcher's thread only."""
-        return servable.encode(texts, batch_size=FORWARD_BATCH)
+    def _encode(self, servable: Servable, texts: list[str], alone: bool) -> np.ndarray:
+        """Runs on the batcher's worker threads only: a batch alone gets every thread (a lone
+        question is answered as fast as the model can), else its worker's share."""
+        torch.set_num_threads(self._threads if alone else self._threads_shared)  # this thread's
+        return servable.encode(texts, batch_size=self.settings.max_batch_size)
 
     async def warm_up(self) -> None:
         """The first forward passes allocate and tune; pay for them before the first user does.

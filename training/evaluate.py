@@ -27,11 +27,18 @@ def evaluate_servable(servable: Servable, data: Path, batch_size: int = 64) -> d
     return evaluate_pairs(servable, load_pairs(data), batch_size)
 
 
+INT8_SUFFIX = ":int8"
+
+
 def load_model(name: str, device: str, base_model: str | None = None) -> Servable:
-    """A servable directory, or `untuned`: the base encoder alone (no head), for comparison."""
+    """A servable directory, encoded as the service encodes it (packed rows); `DIR:int8`: the
+    same as the service runs it with FAQ_QUANTIZE=int8; or `untuned`: the base encoder alone
+    (no head), for comparison."""
     if name == UNTUNED:
         return encoder_only(base_model, device)
-    return load_servable(Path(name), device)
+    if name.endswith(INT8_SUFFIX):
+        return load_servable(Path(name.removesuffix(INT8_SUFFIX)), device, "int8", pack=True)
+    return load_servable(Path(name), device, pack=True)
 
 
 def differences(first: dict[str, Any], other: dict[str, Any]) -> dict[str, dict[str, float]]:

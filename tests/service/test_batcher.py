@@ -22,7 +22,7 @@ QUESTIONS = [
 ]
 
 
-def by_model(model: Servable, texts: list[str]) -> np.ndarray:
+def by_model(model: Servable, texts: list[str], alone: bool) -> np.ndarray:
     return model.encode(texts)
 
 
@@ -79,7 +79,7 @@ def test_questions_that_would_wait_too_long_are_refused(servable: Servable) -> N
 
 
 def test_an_encoding_error_reaches_every_waiting_caller() -> None:
-    def broken_encode(model: object, texts: list[str]) -> np.ndarray:
+    def broken_encode(model: object, texts: list[str], alone: bool) -> np.ndarray:
         raise RuntimeError(
             "CUDA out of memory"
         )  # a fault the real model cannot be made to raise here
@@ -93,6 +93,26 @@ def test_encode_before_start_is_an_error(servable: Servable) -> None:
     batcher = EncodeBatcher(by_model, max_batch=8, max_queue=16)
     with pytest.raises(RuntimeError, match="not running"):
         asyncio.run(batcher.encode(["hi"]))
+
+
+def test_workers_encode_batches_side_by_side(servable: Servable) -> None:
+    """A batch with the machine to itself is told so (it may use every core); batches of two
+    workers overlap, each told it is not alone; every caller still gets its own vectors."""
+    told_alone: list[bool] = []
+
+    def encode(model: Servable, texts: list[str], alone: bool) -> np.ndarray:
+        told_alone.append(alone)
+        return model.encode(texts)
+
+    batcher = EncodeBatcher(encode, max_batch=2, max_queue=64, max_wait_s=60, workers=2)
+    jobs = [[q] for q in QUESTIONS * 4]
+    results = run(batcher, jobs, [servable] * len(jobs))
+    reference = servable.encode(QUESTIONS)
+    for job, result in zip(jobs, results, strict=True):
+        assert isinstance(result, np.ndarray)
+        np.testing.assert_allclose(result[0], reference[QUESTIONS.index(job[0])], atol=1e-5)
+    assert told_alone[0] is True
+    assert False in told_alone, "two workers never encoded at the same time"
 
 
 def test_jobs_are_encoded_by_the_model_they_name(

@@ -1,0 +1,60 @@
+"""Sequence packing: many short texts side by side in a few rows instead of one padded row each.
+
+A padded batch costs as if every text were as long as its longest; a packed one costs what its
+tokens cost, plus attention over rows a little longer than one text. With a mask that keeps each
+text's tokens to themselves, positions counted from each text's start and pooling per text, the
+embeddings are those of the padded batch (tests/faq_core/test_packing.py).
+"""
+
+from __future__ import annotations
+
+import torch
+
+PACKED_KEYS = ("input_ids", "position_ids", "segments", "pooling")
+"""What `pack_rows` returns, in the order the packed forward takes it."""
+
+
+def place(lengths: list[int], row_tokens: int) -> list[list[int]]:
+    """Texts (by index) in rows of at most max(`row_tokens`, longest) tokens, longest first,
+    each text in the first row it fits in (first-fit decreasing: rows end up nearly full)."""
+    capacity = max(row_tokens, *lengths)
+    rows: list[list[int]] = []
+    free: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        for r, room in enumerate(free):
+            if lengths[i] <= room:
+                rows[r].append(i)
+                free[r] -= lengths[i]
+                break
+        else:
+            rows.append([i])
+            free.append(capacity - lengths[i])
+    return rows
+
+
+def pack_rows(
+    input_ids: torch.Tensor, attention_mask: torch.Tensor, row_tokens: int
+) -> dict[str, torch.Tensor]:
+    """A padded batch (texts × tokens, right-padded) as packed rows.
+
+    Returns `input_ids`, `position_ids` and `segments` (rows × tokens; segment -1 is padding, else
+    the text's index) and `pooling` (texts × all row tokens: the weights that average each text's
+    tokens).
+    """
+    lengths = attention_mask.sum(dim=1).tolist()
+    rows = place(lengths, row_tokens)
+    width = max(sum(lengths[i] for i in row) for row in rows)
+    ids = torch.zeros((len(rows), width), dtype=input_ids.dtype)
+    positions = torch.zeros((len(rows), width), dtype=torch.long)
+    segments = torch.full((len(rows), width), -1, dtype=torch.long)
+    pooling = torch.zeros((len(lengths), len(rows) * width))
+    for r, row in enumerate(rows):
+        start = 0
+        for i in row:
+            n = lengths[i]
+            ids[r, start : start + n] = input_ids[i, :n]
+            positions[r, start : start + n] = torch.arange(n)
+            segments[r, start : start + n] = i
+            pooling[i, r * width + start : r * width + start + n] = 1.0 / n
+            start += n
+    return dict(zip(PACKED_KEYS, (ids, positions, segments, pooling), strict=True))
