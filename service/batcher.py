@@ -68,6 +68,8 @@ class EncodeBatcher:
         self._threads: list[threading.Thread] = []
         self._waiting_texts = 0  # texts queued and not yet taken; written under _lock
         self._encoding = 0  # workers encoding now; written under _lock
+        self._first_busy = threading.Event()  # set while the first worker encodes
+        self._stopping = False
         self._lock = threading.Lock()
         # Batched throughput, refined from batches at least half full only: a lone question takes
         # nearly as long as a batch of eight, so counting small batches would make the model look
@@ -81,7 +83,9 @@ class EncodeBatcher:
 
     def start(self) -> None:
         self._threads = [
-            threading.Thread(target=self._run, name=f"encode-batcher-{i}", daemon=True)
+            threading.Thread(
+                target=self._run, args=(i > 0,), name=f"encode-batcher-{i}", daemon=True
+            )
             for i in range(self.workers)
         ]
         for thread in self._threads:
@@ -89,6 +93,7 @@ class EncodeBatcher:
 
     def stop(self) -> None:
         if self._threads:
+            self._stopping = True
             self._queue.put(_STOP)  # each worker puts it back for the next one on its way out
             for thread in self._threads:
                 thread.join()
@@ -118,8 +123,8 @@ class EncodeBatcher:
             self._waiting_texts += len(texts)
         return await job.future
 
-    def _take(self) -> _Job | object:
-        item = self._queue.get()
+    def _take(self, timeout: float | None = None) -> _Job | object:
+        item = self._queue.get(timeout=timeout)
         if isinstance(item, _Job):
             with self._lock:
                 self._waiting_texts -= len(item.texts)
@@ -137,11 +142,22 @@ class EncodeBatcher:
             size += len(item.texts)
         return jobs
 
-    def _run(self) -> None:
+    def _take_as_helper(self) -> _Job | object:
+        """Helpers take work only while the first worker is encoding: one client at a time then
+        always meets the same worker, whose torch threads are warm, rather than each in turn."""
         while True:
-            item = self._take()
+            self._first_busy.wait()
+            try:
+                return self._take(timeout=0.05)
+            except queue.Empty:
+                continue
+
+    def _run(self, helper: bool) -> None:
+        while True:
+            item = self._take_as_helper() if helper else self._take()
             if item is _STOP:
                 self._queue.put(_STOP)
+                self._first_busy.set()  # for good: the helpers must come for the _STOP too
                 return
             assert isinstance(item, _Job)
             now = time.monotonic()
@@ -157,8 +173,12 @@ class EncodeBatcher:
             by_model: dict[int, list[_Job]] = {}
             for job in jobs:
                 by_model.setdefault(id(job.model), []).append(job)
+            if not helper:
+                self._first_busy.set()
             for same_model in by_model.values():
                 self._encode_jobs(same_model)
+            if not helper and not self._stopping:
+                self._first_busy.clear()
 
     def _encode_jobs(self, jobs: list[_Job]) -> None:
         texts = [text for job in jobs for text in job.texts]
