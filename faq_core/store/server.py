@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import httpx
 from qdrant_client import QdrantClient, models
@@ -168,22 +168,22 @@ def _source_filter(source: str | None) -> models.Filter | None:
     )
 
 
+class StoreOptions(TypedDict, total=False):
+    """ServerStore's keyword options, which a catalog passes on to each version it opens."""
+
+    shard_number: int
+    replication_factor: int
+    hnsw_ef: int | None
+
+
 class ServerCatalog(Catalog):
     def __init__(
-        self,
-        client: QdrantClient,
-        collection: str,
-        *,
-        shard_number: int = 1,
-        replication_factor: int = 1,
-        hnsw_ef: int | None = None,
+        self, client: QdrantClient, collection: str, **options: Unpack[StoreOptions]
     ) -> None:
         self.name = collection
         self.client = client
         self._prefix = f"{collection}--"
-        self._shard_number = shard_number
-        self._replication_factor = replication_factor
-        self._hnsw_ef = hnsw_ef
+        self._options = options
 
     def live(self) -> str | None:
         with translated():
@@ -199,13 +199,7 @@ class ServerCatalog(Catalog):
         return sorted(n.removeprefix(self._prefix) for n in names if n.startswith(self._prefix))
 
     def store(self, version: str) -> ServerStore:
-        return ServerStore(
-            self.client,
-            self._prefix + version,
-            shard_number=self._shard_number,
-            replication_factor=self._replication_factor,
-            hnsw_ef=self._hnsw_ef,
-        )
+        return ServerStore(self.client, self._prefix + version, **self._options)
 
     def switch(self, version: str) -> None:
         operations: list[models.AliasOperations] = []

@@ -22,7 +22,7 @@ from faq_core.errors import CollectionMissing, ModelMismatch
 from faq_core.servable import Servable
 from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit
 from faq_core.store.edge import EdgeStore
-from faq_core.store.server import ServerStore
+from faq_core.store.server import ServerCatalog, ServerStore
 
 SLICE = 200
 BACKENDS = ["edge", "server"]
@@ -442,3 +442,17 @@ def test_edge_store_recovers_from_an_unfinished_creation(
         assert again.count() == 5
     finally:
         again.close()
+
+
+def test_a_server_catalog_opens_versions_with_its_collection_options() -> None:
+    """Shards, replicas and the search beam chosen once apply to every version the catalog opens."""
+    catalog = ServerCatalog(
+        QdrantClient(location=":memory:"), "faq", shard_number=3, replication_factor=2, hnsw_ef=48
+    )
+    store = catalog.store("v1")
+    assert store.name == "faq--v1"
+    assert (store.shard_number, store.replication_factor) == (3, 2)
+    assert store._search_params is not None and store._search_params.hnsw_ef == 48
+    assert (
+        ServerCatalog(QdrantClient(location=":memory:"), "faq").store("v1")._search_params is None
+    )
