@@ -37,8 +37,9 @@ class _PackedForward(torch.nn.Module):
     attending only to its own text's tokens, each text's positions counted from its own start,
     and each text's tokens averaged as the model's mean pooling does (see faq_core/packing.py)."""
 
-    def __init__(self, transformer: SentenceTransformer) -> None:
+    def __init__(self, transformer: SentenceTransformer, row_tokens: int) -> None:
         super().__init__()
+        self.row_tokens = row_tokens
         first = transformer[0]
         assert isinstance(first, Transformer)
         self.backbone = first.auto_model
@@ -75,8 +76,7 @@ class SentenceEncoder(Encoder):
         self.transformer = transformer
         self._graph: torch.jit.ScriptModule | None = None
         self._graph_inputs: tuple[str, ...] = ()
-        self._row_tokens = 0  # 0: pad every text to the batch's longest; else packed rows
-        self._packed: _PackedForward | None = None
+        self._packed: _PackedForward | None = None  # None: pad each text to the batch's longest
 
     @property
     def packable(self) -> bool:
@@ -100,8 +100,7 @@ class SentenceEncoder(Encoder):
         """
         if not self.packable:
             return False
-        self._row_tokens = row_tokens
-        self._packed = _PackedForward(self.transformer).eval()
+        self._packed = _PackedForward(self.transformer, row_tokens).eval()
         return True
 
     def trace(self) -> None:
@@ -139,7 +138,7 @@ class SentenceEncoder(Encoder):
         return int(size)
 
     def get_collate_fn(self) -> Any:
-        return self.tokenize_packed if self._row_tokens else self.tokenize
+        return self.tokenize if self._packed is None else self.tokenize_packed
 
     def tokenize(self, texts: list[str]) -> dict[str, Any]:
         """Pad to the longest text of the batch, truncate to the model's maximum length."""
@@ -147,8 +146,9 @@ class SentenceEncoder(Encoder):
 
     def tokenize_packed(self, texts: list[str]) -> dict[str, torch.Tensor]:
         """Tokenized as `tokenize` does, then packed into rows (see `pack`)."""
+        assert self._packed is not None, "pack() first"
         padded = self.tokenize(texts)
-        return pack_rows(padded["input_ids"], padded["attention_mask"], self._row_tokens)
+        return pack_rows(padded["input_ids"], padded["attention_mask"], self._packed.row_tokens)
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         if self._graph is not None:
