@@ -2,9 +2,10 @@
 
 Two checks, each comparing the tuned servable with the untuned base encoder on the same pairs:
 
-1. Held-out sources: train with the default recipe on the training pairs of every source except
-   the held-out ones (the epoch is chosen on the validation pairs of the kept sources too), then
-   evaluate both models on every pair of the held-out sources, which training never saw.
+1. Held-out sources: train with the chosen recipe (`auto`: as faq-train picks it) on the
+   training pairs of every source except the held-out ones (the epoch is chosen on the
+   validation pairs of the kept sources too), then evaluate both models on every pair of the
+   held-out sources, which training never saw.
 2. Paraphrases: `checks/paraphrase_faq.jsonl`, 40 FAQ entries from other trades (shop, bank,
    telecom, travel, hotel, HR, IT, utility) written for this check, each with a user's
    paraphrase of its question. The answers (and, service style, also the FAQ questions) are
@@ -26,12 +27,12 @@ from typing import Any
 
 import numpy as np
 
-from faq_core.servable import Servable, load_servable
+from faq_core.servable import Servable, load_servable, resolve_device
 from faq_core.settings import Settings
 from training.data import Pairs, load_pairs
 from training.evaluate import UNTUNED, differences, evaluate_pairs, load_model
 from training.metrics import ask_retrieval
-from training.recipe import RECIPES, Recipe
+from training.recipe import AUTO, RECIPES, Recipe, recipe_name
 from training.train import TrainInputs, run_training
 
 PARAPHRASES = Path(__file__).parent / "checks" / "paraphrase_faq.jsonl"
@@ -121,7 +122,12 @@ def main(argv: list[str] | None = None) -> None:
         "--holdout", default=",".join(DEFAULT_HOLDOUT), help="comma-separated sources"
     )
     parser.add_argument("--out", type=Path, default=Path("var/forgetting"))
-    parser.add_argument("--recipe", choices=sorted(RECIPES), default="default")
+    parser.add_argument(
+        "--recipe",
+        choices=[AUTO, *sorted(RECIPES)],
+        default=AUTO,
+        help="auto: the gpu recipe when training runs on CUDA, else the default (CPU) one",
+    )
     parser.add_argument("--model", type=Path, help="only the paraphrase check of this servable")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
     parser.add_argument(
@@ -151,7 +157,8 @@ def main(argv: list[str] | None = None) -> None:
             unseen_train.sources + unseen_val.sources,
         )
         write_pairs(heldout, args.out / "heldout.jsonl")
-        recipe: Recipe = RECIPES[args.recipe]
+        name = recipe_name(args.recipe, resolve_device(settings.device))
+        recipe: Recipe = RECIPES[name]
         run_training(
             TrainInputs(train=kept_train, val=kept_val),
             args.out / "model",
@@ -164,7 +171,7 @@ def main(argv: list[str] | None = None) -> None:
     report = compare(tuned, untuned, heldout, args.tolerance)
     if args.model is None:
         report["holdout"] = sorted(holdout)
-        report["recipe"] = args.recipe
+        report["recipe"] = name
         (args.out / "forgetting.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 

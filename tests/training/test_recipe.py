@@ -1,0 +1,63 @@
+"""Which recipe `auto` picks, and the GPU recipe's own path: every encoder layer learns."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from faq_core.servable import default_base_model
+from faq_core.settings import Settings
+from training.recipe import AUTO, RECIPES, recipe_name
+from training.train import TrainInputs, run_training
+
+
+@pytest.mark.parametrize(
+    ("name", "device", "expected"),
+    [
+        (AUTO, "cuda", "gpu"),
+        (AUTO, "cpu", "default"),
+        ("head", "cuda", "head"),  # a named recipe is taken as named, whatever the device
+        ("gpu", "cpu", "gpu"),
+    ],
+)
+def test_recipe_name(name: str, device: str, expected: str) -> None:
+    assert recipe_name(name, torch.device(device)) == expected
+
+
+def _layer_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k.split("encoder.layer.", 1)[1]: v for k, v in state.items() if "encoder.layer." in k}
+
+
+def test_gpu_recipe_tunes_every_layer_and_keeps_the_embeddings(
+    tmp_path: Path, train_file: Path, val_file: Path
+) -> None:
+    """Run on the CPU with one short epoch: the recipe's settings, not the device, are what is
+    tested. All six layers must move; the token embeddings (the cached part) must not."""
+    recipe = RECIPES["gpu"].with_encoder(epochs=1)
+    assert recipe.encoder is not None and not recipe.encoder.length_buckets
+    out = tmp_path / "servable"
+    run_training(
+        TrainInputs(train=train_file, val=val_file, limit=96),
+        out,
+        Settings(device="cpu"),
+        recipe.head,
+        tmp_path / "cache",
+        encoder=recipe.encoder,
+        progress=False,
+    )
+    base = load_file(Path(default_base_model()) / "model.safetensors")
+    (saved_file,) = out.glob("encoders/**/*.safetensors")
+    saved = load_file(saved_file)
+    base_layers, saved_layers = _layer_weights(base), _layer_weights(saved)
+    moved = {
+        name.split(".")[0]
+        for name in base_layers
+        if not torch.equal(base_layers[name], saved_layers[name])
+    }
+    assert moved == {str(i) for i in range(6)}
+    (base_words,) = (v for k, v in base.items() if k.endswith("word_embeddings.weight"))
+    (saved_words,) = (v for k, v in saved.items() if k.endswith("word_embeddings.weight"))
+    assert torch.equal(base_words, saved_words)
