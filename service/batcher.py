@@ -1,7 +1,10 @@
 """Micro-batching: concurrent encode jobs share one model call, off the event loop.
 
 Jobs wait in a bounded queue; worker threads each take as many as fit in a batch, encode them
-together and resolve each job's future on its own event loop. With several workers, batches are
+together and resolve each job's future on its own event loop. A job may name a step that follows
+on the worker (`then`, such as the search for a question's answers): the jobs of a batch that name
+the same step go through it together, so the store gets one batch of queries and no request
+needs another thread hop. With several workers, batches are
 encoded side by side, each on its share of the cores, and a batch that has the machine to itself
 gets all of it (the encode function is told which: `alone`). Each job names its model, so that
 while the service switches servables old and new questions never mix. What cannot be served in
@@ -33,13 +36,19 @@ EncodeFn = Callable[[Any, list[str], bool], np.ndarray]
 """Encodes texts with a model, `alone` when no other batch is being encoded meanwhile; the
 batcher passes each job's model through untouched."""
 
+BatchStep = Callable[[list[tuple[np.ndarray, Any]]], list[Any]]
+"""Runs on the worker right after encoding, once for the jobs of a batch that name it: given each
+job's vectors and `arg`, returns each job's result. An exception reaches each of those jobs."""
+
 
 @dataclass
 class _Job:
     texts: list[str]
     model: Any
-    future: asyncio.Future[np.ndarray]
+    future: asyncio.Future[Any]
     loop: asyncio.AbstractEventLoop
+    then: BatchStep | None = None
+    arg: Any = None
     enqueued: float = field(default_factory=time.monotonic)
 
 
@@ -103,12 +112,15 @@ class EncodeBatcher:
         drain_s = waiting_texts / max(self.texts_per_second, 1.0)
         return Overloaded(retry_after_s=max(1, math.ceil(drain_s)))
 
-    async def encode(self, texts: list[str], model: Any = None) -> np.ndarray:
-        """Embeddings of `texts` by `model`, encoded together with whatever else is waiting."""
+    async def encode(
+        self, texts: list[str], model: Any = None, *, then: BatchStep | None = None, arg: Any = None
+    ) -> Any:
+        """Embeddings of `texts` by `model`, encoded together with whatever else is waiting; with
+        `then`, what that step makes of them and `arg` instead."""
         if not self._threads:
             raise RuntimeError("the batcher is not running")
         loop = asyncio.get_running_loop()
-        job = _Job(texts, model, loop.create_future(), loop)
+        job = _Job(texts, model, loop.create_future(), loop, then, arg)
         with self._lock:
             waiting = self._waiting_texts
             expected_wait_s = (waiting + len(texts)) / max(self.texts_per_second, 1.0)
@@ -196,6 +208,18 @@ class EncodeBatcher:
         finally:
             with self._lock:
                 self._encoding -= 1
+        offset = 0
+        steps: dict[int, list[tuple[_Job, np.ndarray]]] = {}
+        for job in jobs:
+            part = vectors[offset : offset + len(job.texts)]
+            offset += len(job.texts)
+            if job.then is None:
+                job.loop.call_soon_threadsafe(_resolve, job.future, part, None)
+            else:
+                steps.setdefault(id(job.then), []).append((job, part))
+        for group in steps.values():
+            _run_step(group)
+        # The steps count: they hold up this worker's next batch as much as the encoding does.
         elapsed = max(time.perf_counter() - started, 1e-6)
         if 2 * len(texts) * self.workers >= self.max_batch:
             # Workers encode side by side under load: the queue drains at all their rates.
@@ -203,20 +227,25 @@ class EncodeBatcher:
             self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * rate
         if self._on_batch is not None:
             self._on_batch(len(texts))
-        offset = 0
-        for job in jobs:
-            part = vectors[offset : offset + len(job.texts)]
-            offset += len(job.texts)
-            job.loop.call_soon_threadsafe(_resolve, job.future, part, None)
 
 
-def _resolve(
-    future: asyncio.Future[np.ndarray], value: np.ndarray | None, error: Exception | None
-) -> None:
+def _run_step(group: list[tuple[_Job, np.ndarray]]) -> None:
+    step = group[0][0].then
+    assert step is not None
+    try:
+        results = step([(part, job.arg) for job, part in group])
+    except Exception as exc:  # each job's caller hears of it, as of an encoding error
+        for job, _ in group:
+            job.loop.call_soon_threadsafe(_resolve, job.future, None, exc)
+        return
+    for (job, _), result in zip(group, results, strict=True):
+        job.loop.call_soon_threadsafe(_resolve, job.future, result, None)
+
+
+def _resolve(future: asyncio.Future[Any], value: Any, error: Exception | None) -> None:
     if future.cancelled():
         return
     if error is not None:
         future.set_exception(error)
     else:
-        assert value is not None
         future.set_result(value)

@@ -14,12 +14,13 @@ it is back; no restart is needed, not even when the store was down at startup.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import torch
@@ -30,9 +31,17 @@ from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
 from faq_core.feedback import FeedbackEvent, feedback_log_for
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, Catalog, EncodedEntry, Hit, layout_for, open_catalog
+from faq_core.store import (
+    AnswerStore,
+    Catalog,
+    EncodedEntry,
+    Hit,
+    SearchRequest,
+    layout_for,
+    open_catalog,
+)
 from faq_core.store.carry import Encode, carry_runtime_entries
-from service.batcher import EncodeBatcher
+from service.batcher import BatchStep, EncodeBatcher
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +56,7 @@ class Generation:
     servable: Servable
     version: str
     store: AnswerStore
+    search: BatchStep | None = None  # the store's searches, run by the batcher after encoding
     users: int = 0  # requests using it now; a retired generation closes when the last one ends
     writers: int = 0
     retired: bool = False
@@ -150,6 +160,8 @@ class AnswerEngine:
         self._install(Generation(self._loaded, version, store))
 
     def _install(self, generation: Generation) -> None:
+        # One step object per generation: the batcher searches the jobs that share it together.
+        generation.search = functools.partial(self._search_batch, generation.store)
         self._generation = generation
         self.breaker.succeeded()
         if self._on_generation is not None:
@@ -271,19 +283,32 @@ class AnswerEngine:
         for _ in range(2):
             await self.batcher.encode(questions, self.servable)
 
+    def _search_batch(
+        self, store: AnswerStore, jobs: list[tuple[np.ndarray, dict[str, Any]]]
+    ) -> list[list[Hit]]:
+        """Runs on an encode worker right after a batch of questions is encoded: their searches
+        go to the store as one batch, with no hop to another thread."""
+        requests = [SearchRequest(vectors[0], **params) for vectors, params in jobs]
+        try:
+            hits = store.search_each(requests)
+        except StoreUnavailable as exc:
+            self.breaker.failed(exc)
+            raise
+        self.breaker.succeeded()
+        return hits
+
     async def ask(
         self, question: str, top_k: int, source: str | None, score_threshold: float | None
     ) -> list[Hit]:
         with self._using() as generation:
             self.breaker.check()  # no encoding for a question that cannot be answered
-            vector = (await self.batcher.encode([question], generation.servable))[0]
-            return await self._store_call(
-                generation.store.search,
-                vector,
-                top_k,
-                source=source,
-                score_threshold=score_threshold,
+            hits: list[Hit] = await self.batcher.encode(
+                [question],
+                generation.servable,
+                then=generation.search,
+                arg={"top_k": top_k, "source": source, "score_threshold": score_threshold},
             )
+            return hits
 
     async def add(self, entries: Sequence[FaqEntry]) -> list[str]:
         """Encode and upsert; when this returns the entries are durable and searchable."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from faq_core.settings import Settings
-from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit
+from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit, SearchRequest
 from faq_core.store.catalog import Catalog, EdgeCatalog
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "CollectionLayout",
     "EncodedEntry",
     "Hit",
+    "SearchRequest",
     "layout_for",
     "open_catalog",
     "open_store",

@@ -70,6 +70,16 @@ class VectorQuery:
     score_threshold: float | None
 
 
+@dataclass(frozen=True)
+class SearchRequest:
+    """One question's search: its vector and the parameters of `/ask`."""
+
+    vector: np.ndarray
+    top_k: int
+    source: str | None = None
+    score_threshold: float | None = None
+
+
 class AnswerStore(ABC):
     """A collection of FAQ entries. Backends implement the primitives below the line."""
 
@@ -112,9 +122,7 @@ class AnswerStore(ABC):
         source: str | None = None,
         score_threshold: float | None = None,
     ) -> list[Hit]:
-        return self.search_many(
-            vector[None, :], top_k, source=source, score_threshold=score_threshold
-        )[0]
+        return self.search_each([SearchRequest(vector, top_k, source, score_threshold)])[0]
 
     def search_many(
         self,
@@ -124,26 +132,33 @@ class AnswerStore(ABC):
         source: str | None = None,
         score_threshold: float | None = None,
     ) -> list[list[Hit]]:
-        """The best `top_k` entries for each vector, each entry once, best score first.
+        """`search` for each row of `vectors`, with the same parameters."""
+        return self.search_each(
+            [SearchRequest(row, top_k, source, score_threshold) for row in vectors]
+        )
+
+    def search_each(self, requests: Sequence[SearchRequest]) -> list[list[Hit]]:
+        """Each request's best `top_k` entries, each entry once, best score first; all of them in
+        one call to the backend (one batch of HNSW queries, or one round trip to a server).
 
         The top k of the union of the per-vector top k lists is the exact top k by best score,
         so asking each named vector for `top_k` is enough.
         """
         queries = [
-            VectorQuery(row.tolist(), using, top_k, source, score_threshold)
-            for row in vectors
+            VectorQuery(r.vector.tolist(), using, r.top_k, r.source, r.score_threshold)
+            for r in requests
             for using in VECTOR_NAMES
         ]
         results = self._query_batch(queries)
         merged = []
-        for i in range(len(vectors)):
+        for i, request in enumerate(requests):
             best: dict[str, Hit] = {}
             for using, scored in zip(VECTOR_NAMES, results[2 * i : 2 * i + 2], strict=True):
                 for payload, score in scored:
                     key = payload["id"]
                     if key not in best or score > best[key].score:
                         best[key] = Hit(FaqEntry.from_payload(payload), float(score), using)
-            merged.append(sorted(best.values(), key=lambda hit: -hit.score)[:top_k])
+            merged.append(sorted(best.values(), key=lambda hit: -hit.score)[: request.top_k])
         return merged
 
     def entries(self) -> Iterator[FaqEntry]:

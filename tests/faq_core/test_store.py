@@ -20,7 +20,7 @@ from faq_core.encoding import encode_entries
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import CollectionMissing, ModelMismatch
 from faq_core.servable import Servable
-from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit
+from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit, SearchRequest
 from faq_core.store.edge import EdgeStore
 from faq_core.store.server import ServerCatalog, ServerStore
 
@@ -324,6 +324,28 @@ def test_search_many_answers_each_query_separately(
     assert [hits[0].entry.entry_id for hits in together] == [
         encoded[i].entry.entry_id for i in (2, 9, 40)
     ]
+
+
+def test_search_each_keeps_each_requests_own_parameters(
+    filled: AnswerStore, encoded: list[EncodedEntry]
+) -> None:
+    """One batch of queries for questions asked with different top_k, source and threshold."""
+    sources = sorted({item.entry.source for item in encoded if item.entry.source})
+    requests = [
+        SearchRequest(encoded[2].question_vector, 1),
+        SearchRequest(encoded[9].question_vector, 7, source=sources[0]),
+        SearchRequest(encoded[40].answer_vector, 5, score_threshold=0.5),
+        SearchRequest(encoded[3].question_vector, 3, score_threshold=1.01),
+    ]
+    together = filled.search_each(requests)
+    alone = [
+        filled.search(r.vector, r.top_k, source=r.source, score_threshold=r.score_threshold)
+        for r in requests
+    ]
+    assert [ids(hits) for hits in together] == [ids(hits) for hits in alone]
+    assert [len(hits) for hits in together] == [1, 7, len(together[2]), 0]
+    assert {hit.entry.source for hit in together[1]} == {sources[0]}
+    assert all(hit.score >= 0.5 for hit in together[2])
 
 
 def test_entries_without_a_question_are_found_by_their_answer(

@@ -157,3 +157,38 @@ def test_light_traffic_does_not_lower_the_throughput_estimate(servable: Servable
     after_lone_questions, after_full_batch = estimates
     assert after_lone_questions == 1000.0
     assert 800.0 < after_full_batch < 1000.0  # a full batch does count, with weight 0.2
+
+
+def test_jobs_naming_a_step_go_through_it_together_after_encoding(servable: Servable) -> None:
+    """The step sees each job's own vectors and argument, once per batch for all the jobs that
+    name it; jobs naming no step get their vectors; a step's error reaches only its own jobs."""
+    calls: list[list[int]] = []
+
+    def nearest(jobs: list[tuple[np.ndarray, int]]) -> list[tuple[int, int]]:
+        calls.append([arg for _, arg in jobs])
+        reference = servable.encode(QUESTIONS)
+        return [(arg, int(np.argmax(reference @ vectors[0]))) for vectors, arg in jobs]
+
+    def broken(jobs: list[tuple[np.ndarray, int]]) -> list[int]:
+        raise ConnectionError("store unreachable")  # a fault of a store, not of this batcher
+
+    batcher = EncodeBatcher(by_model, max_batch=32, max_queue=64, max_wait_s=60)
+
+    async def main() -> list[object]:
+        batcher.start()
+        try:
+            with_step = [
+                batcher.encode([q], servable, then=nearest, arg=i) for i, q in enumerate(QUESTIONS)
+            ]
+            plain = batcher.encode(QUESTIONS[:2], servable)
+            failing = batcher.encode(QUESTIONS[:1], servable, then=broken, arg=None)
+            return await asyncio.gather(*with_step, plain, failing, return_exceptions=True)
+        finally:
+            batcher.stop()
+
+    *found, plain, failing = asyncio.run(main())
+    assert found == [(i, i) for i in range(len(QUESTIONS))]  # each question finds itself
+    assert sorted(arg for call in calls for arg in call) == list(range(len(QUESTIONS)))
+    assert len(calls) < len(QUESTIONS), "the step ran once per job, not per batch"
+    assert isinstance(plain, np.ndarray) and plain.shape == (2, servable.dim)
+    assert isinstance(failing, ConnectionError)
