@@ -63,6 +63,12 @@ class Settings(BaseSettings):
     max_wait_ms: int = Field(
         1000, ge=1, description="expected queueing time beyond which a question gets 429 at once"
     )
+    batch_linger_ms: int = Field(
+        5,
+        ge=0,
+        description="under load (recent batches of several questions), how long a batch waits "
+        "for more questions before encoding; light traffic never waits",
+    )
     torch_threads: int | None = Field(None, ge=1, description="default: all cores")
     encode_workers: int | None = Field(
         None,

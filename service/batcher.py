@@ -67,9 +67,11 @@ class EncodeBatcher:
         max_wait_s: float = 0.5,
         on_batch: Callable[[int], None] | None = None,
         workers: int = 1,
+        linger_s: float = 0.0,
     ) -> None:
         self._encode = encode
         self.workers = workers
+        self.linger_s = linger_s
         self.max_batch = max_batch
         self.max_wait_s = max_wait_s
         self._queue: queue.Queue[_Job | object] = queue.Queue(maxsize=max_queue)
@@ -84,6 +86,10 @@ class EncodeBatcher:
         # nearly as long as a batch of eight, so counting small batches would make the model look
         # slow after quiet periods and refuse the next burst. A cautious start; warm-up refines it.
         self.texts_per_second = 50.0
+        # Typical batch size lately: under load (batches of several) a worker lingers for more
+        # jobs rather than encoding the first one alone, which costs nearly what a batch of eight
+        # does; under light traffic (batches of one or two) it never waits.
+        self.typical_batch = 1.0
 
     @property
     def depth(self) -> int:
@@ -136,7 +142,8 @@ class EncodeBatcher:
         return await job.future
 
     def _take(self, timeout: float | None = None) -> _Job | object:
-        item = self._queue.get(timeout=timeout)
+        """The next job, waiting at most `timeout` seconds (0: not at all; None: for ever)."""
+        item = self._queue.get(block=timeout != 0, timeout=timeout or None)
         if isinstance(item, _Job):
             with self._lock:
                 self._waiting_texts -= len(item.texts)
@@ -144,8 +151,13 @@ class EncodeBatcher:
 
     def _take_batch(self, first: _Job) -> list[_Job]:
         jobs, size = [first], len(first.texts)
-        while size < self.max_batch and not self._queue.empty():
-            item = self._take()
+        loaded = self.linger_s > 0 and self.typical_batch >= max(2.0, self.max_batch / 8)
+        until = first.enqueued + self.linger_s if loaded else 0.0
+        while size < self.max_batch:
+            try:
+                item = self._take(timeout=max(0.0, until - time.monotonic()))
+            except queue.Empty:
+                break
             if item is _STOP:
                 self._queue.put(_STOP)  # seen again by the loop once this batch is done
                 break
@@ -225,6 +237,7 @@ class EncodeBatcher:
             # Workers encode side by side under load: the queue drains at all their rates.
             rate = len(texts) / elapsed * (1 if alone else self.workers)
             self.texts_per_second = 0.8 * self.texts_per_second + 0.2 * rate
+        self.typical_batch = 0.8 * self.typical_batch + 0.2 * len(texts)
         if self._on_batch is not None:
             self._on_batch(len(texts))
 

@@ -114,6 +114,7 @@ class AnswerEngine:
             max_wait_s=settings.max_wait_ms / 1000,
             on_batch=on_batch,
             workers=workers,
+            linger_s=settings.batch_linger_ms / 1000,
         )
         self._refused_version: str | None = None
         self.feedback_log = feedback_log_for(catalog, settings)

@@ -192,3 +192,33 @@ def test_jobs_naming_a_step_go_through_it_together_after_encoding(servable: Serv
     assert len(calls) < len(QUESTIONS), "the step ran once per job, not per batch"
     assert isinstance(plain, np.ndarray) and plain.shape == (2, servable.dim)
     assert isinstance(failing, ConnectionError)
+
+
+@pytest.mark.parametrize(("typical_batch", "expected_batches"), [(32.0, [2]), (1.0, [1, 1])])
+def test_under_load_a_batch_lingers_for_more_questions(
+    servable: Servable, typical_batch: float, expected_batches: list[int]
+) -> None:
+    """After batches of many (load), a second question arriving 50 ms after the first joins its
+    batch; after lone questions (light traffic) the first is encoded at once."""
+    batch_sizes: list[int] = []
+    batcher = EncodeBatcher(
+        by_model,
+        max_batch=32,
+        max_queue=64,
+        max_wait_s=60,
+        on_batch=batch_sizes.append,
+        linger_s=0.3,
+    )
+    batcher.typical_batch = typical_batch
+
+    async def two_questions_50_ms_apart() -> None:
+        batcher.start()
+        try:
+            first = asyncio.ensure_future(batcher.encode(QUESTIONS[:1], servable))
+            await asyncio.sleep(0.05)
+            await asyncio.gather(first, batcher.encode(QUESTIONS[1:2], servable))
+        finally:
+            batcher.stop()
+
+    asyncio.run(two_questions_50_ms_apart())
+    assert batch_sizes == expected_batches
