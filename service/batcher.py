@@ -1,17 +1,17 @@
 """Micro-batching: concurrent encode jobs share one model call, off the event loop.
 
 Jobs wait in a bounded queue; worker threads each take as many as fit in a batch, encode them
-together and resolve each job's future on its own event loop. A job may name a step that follows
-on the worker (`then`, such as the search for a question's answers): the jobs of a batch that name
-the same step go through it together, so the store gets one batch of queries and no request
-needs another thread hop. With several workers, batches are
-encoded side by side, each on its share of the cores, and a batch that has the machine to itself
-gets all of it (the encode function is told which: `alone`). Each job names its model, so that
-while the service switches servables old and new questions never mix. What cannot be served in
-time is refused at once (Overloaded, which the service answers with 429 and Retry-After) rather
-than left to time out: a job is refused when the queue is full or when the texts already waiting
-would take longer than `max_wait_s` to encode, and a job that still waited longer than that is
-dropped unencoded.
+together and resolve each job's future on its own event loop. Under load (recent batches of
+several) a worker lingers a few milliseconds for more jobs before encoding. A job may name a step
+that follows on the worker (`then`, such as the search for a question's answers): the jobs of a
+batch that name the same step go through it together, so the store gets one batch of queries and
+no request needs another thread hop. With several workers, batches are encoded side by side, each
+on its share of the cores, and a batch that has the machine to itself gets all of it (the encode
+function is told which: `alone`). Each job names its model, so that while the service switches
+servables old and new questions never mix. What cannot be served in time is refused at once
+(Overloaded, which the service answers with 429 and Retry-After) rather than left to time out: a
+job is refused when the queue is full or when the texts already waiting would take longer than
+`max_wait_s` to encode, and a job that still waited longer than that is dropped unencoded.
 """
 
 from __future__ import annotations
