@@ -9,9 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from faq_core.servable import default_base_model
-from faq_core.settings import Settings
+from tests.training.short_runs import train_briefly
 from training.recipe import AUTO, RECIPES, recipe_name
-from training.train import TrainInputs, run_training
 
 
 @pytest.mark.parametrize(
@@ -38,16 +37,7 @@ def test_gpu_recipe_tunes_every_layer_and_keeps_the_embeddings(
     tested. All six layers must move; the token embeddings (the cached part) must not."""
     recipe = RECIPES["gpu"].with_encoder(epochs=1)
     assert recipe.encoder is not None and not recipe.encoder.length_buckets
-    out = tmp_path / "servable"
-    run_training(
-        TrainInputs(train=train_file, val=val_file, limit=96),
-        out,
-        Settings(device="cpu"),
-        recipe.head,
-        tmp_path / "cache",
-        encoder=recipe.encoder,
-        progress=False,
-    )
+    out, _ = train_briefly(recipe, tmp_path, train_file, val_file, limit=96)
     base = load_file(Path(default_base_model()) / "model.safetensors")
     (saved_file,) = out.glob("encoders/**/*.safetensors")
     saved = load_file(saved_file)

@@ -10,9 +10,8 @@ import pytest
 import torch
 
 from faq_core.servable import MANIFEST_FILE, load_servable
-from faq_core.settings import Settings
+from tests.training.short_runs import train_briefly
 from training.recipe import RECIPES
-from training.train import TrainInputs, run_training
 from training.weight_mixing import mix_with_base
 
 
@@ -53,16 +52,7 @@ def test_default_recipe_mixes_and_saves_no_head(
     assert default.head.epochs == 0
     recipe = default.with_encoder(trainable_layers=1, epochs=1)
     assert recipe.encoder is not None
-    out = tmp_path / "servable"
-    metrics = run_training(
-        TrainInputs(train=train_file, val=val_file, limit=64),
-        out,
-        Settings(device="cpu"),
-        recipe.head,
-        tmp_path / "cache",
-        encoder=recipe.encoder,
-        progress=False,
-    )
+    out, metrics = train_briefly(recipe, tmp_path, train_file, val_file, limit=64)
     config = json.loads((out / "config.json").read_text())
     assert config["head"]["class"] == "EmptyHead"
     assert not (out / "training_curves.png").exists()  # no head was trained
