@@ -139,7 +139,8 @@ def test_light_traffic_does_not_lower_the_throughput_estimate(servable: Servable
     """Lone questions are slow per text; judging the batched throughput by them would refuse
     the next burst that the model can in fact serve in time."""
     batcher = EncodeBatcher(by_model, max_batch=8, max_queue=64, max_wait_s=60)
-    batcher.texts_per_second = 1000.0
+    # far above what the model does, so that a full batch always pulls it down, however fast
+    batcher.texts_per_second = 1_000_000.0
     estimates = []
 
     async def one_by_one_then_a_full_batch() -> None:
@@ -155,8 +156,8 @@ def test_light_traffic_does_not_lower_the_throughput_estimate(servable: Servable
 
     asyncio.run(one_by_one_then_a_full_batch())
     after_lone_questions, after_full_batch = estimates
-    assert after_lone_questions == 1000.0
-    assert 800.0 < after_full_batch < 1000.0  # a full batch does count, with weight 0.2
+    assert after_lone_questions == 1_000_000.0
+    assert 800_000.0 < after_full_batch < 1_000_000.0  # a full batch does count, with weight 0.2
 
 
 def test_jobs_naming_a_step_go_through_it_together_after_encoding(servable: Servable) -> None:
