@@ -221,16 +221,17 @@ class EncodeBatcher:
             with self._lock:
                 self._encoding -= 1
         offset = 0
+        answers: list[tuple[_Job, Any, Exception | None]] = []
         steps: dict[int, list[tuple[_Job, np.ndarray]]] = {}
         for job in jobs:
             part = vectors[offset : offset + len(job.texts)]
             offset += len(job.texts)
             if job.then is None:
-                job.loop.call_soon_threadsafe(_resolve, job.future, part, None)
+                answers.append((job, part, None))
             else:
                 steps.setdefault(id(job.then), []).append((job, part))
         for group in steps.values():
-            _run_step(group)
+            answers += _run_step(group)
         # The steps count: they hold up this worker's next batch as much as the encoding does.
         elapsed = max(time.perf_counter() - started, 1e-6)
         if 2 * len(texts) * self.workers >= self.max_batch:
@@ -240,19 +241,20 @@ class EncodeBatcher:
         self.typical_batch = 0.8 * self.typical_batch + 0.2 * len(texts)
         if self._on_batch is not None:
             self._on_batch(len(texts))
+        # Callers resume only now, so that what they read of the estimates includes their batch.
+        for job, value, error in answers:
+            job.loop.call_soon_threadsafe(_resolve, job.future, value, error)
 
 
-def _run_step(group: list[tuple[_Job, np.ndarray]]) -> None:
+def _run_step(group: list[tuple[_Job, np.ndarray]]) -> list[tuple[_Job, Any, Exception | None]]:
+    """Each job's answer from the step: its result, or the step's error."""
     step = group[0][0].then
     assert step is not None
     try:
         results = step([(part, job.arg) for job, part in group])
     except Exception as exc:  # each job's caller hears of it, as of an encoding error
-        for job, _ in group:
-            job.loop.call_soon_threadsafe(_resolve, job.future, None, exc)
-        return
-    for (job, _), result in zip(group, results, strict=True):
-        job.loop.call_soon_threadsafe(_resolve, job.future, result, None)
+        return [(job, None, exc) for job, _ in group]
+    return [(job, result, None) for (job, _), result in zip(group, results, strict=True)]
 
 
 def _resolve(future: asyncio.Future[Any], value: Any, error: Exception | None) -> None:
