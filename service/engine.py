@@ -82,6 +82,16 @@ class StoreBreaker:
     def succeeded(self) -> None:
         self._open_until = 0.0
 
+    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """`fn(...)`, a store call: its StoreUnavailable opens the breaker, its answer closes it."""
+        try:
+            result = fn(*args, **kwargs)
+        except StoreUnavailable as exc:
+            self.failed(exc)
+            raise
+        self.succeeded()
+        return result
+
 
 class AnswerEngine:
     """Answers questions and keeps the FAQ; every blocking call runs off the event loop."""
@@ -191,13 +201,7 @@ class AnswerEngine:
 
     async def _store_call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         self.breaker.check()
-        try:
-            result = await asyncio.to_thread(fn, *args, **kwargs)
-        except StoreUnavailable as exc:
-            self.breaker.failed(exc)
-            raise
-        self.breaker.succeeded()
-        return result
+        return await asyncio.to_thread(lambda: self.breaker.call(fn, *args, **kwargs))
 
     async def watch(self) -> None:
         """Reconnect when the store comes back, and follow switches to a new live version."""
@@ -290,13 +294,7 @@ class AnswerEngine:
         """Runs on an encode worker right after a batch of questions is encoded: their searches
         go to the store as one batch, with no hop to another thread."""
         requests = [SearchRequest(vectors[0], **params) for vectors, params in jobs]
-        try:
-            hits = store.search_each(requests)
-        except StoreUnavailable as exc:
-            self.breaker.failed(exc)
-            raise
-        self.breaker.succeeded()
-        return hits
+        return self.breaker.call(store.search_each, requests)
 
     async def ask(
         self, question: str, top_k: int, source: str | None, score_threshold: float | None
