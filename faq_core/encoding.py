@@ -11,9 +11,11 @@ from faq_core.servable import Servable
 from faq_core.store.base import EncodedEntry
 
 
-def entry_texts(entries: Sequence[FaqEntry]) -> list[str]:
-    """All answers, then the questions of the entries that have one, so batches stay full."""
-    return [e.answer for e in entries] + [e.question for e in entries if e.question is not None]
+def entry_texts(entries: Sequence[FaqEntry], answer_context: Sequence[str] = ()) -> list[str]:
+    """All answers (each with its `answer_context`, see `FaqEntry.answer_text`), then the
+    questions of the entries that have one, so batches stay full."""
+    answers = [e.answer_text(answer_context) for e in entries]
+    return answers + [e.question for e in entries if e.question is not None]
 
 
 def pair_vectors(entries: Sequence[FaqEntry], vectors: np.ndarray) -> list[EncodedEntry]:
@@ -30,4 +32,5 @@ def pair_vectors(entries: Sequence[FaqEntry], vectors: np.ndarray) -> list[Encod
 def encode_entries(
     servable: Servable, entries: Sequence[FaqEntry], batch_size: int = 64
 ) -> list[EncodedEntry]:
-    return pair_vectors(entries, servable.encode(entry_texts(entries), batch_size=batch_size))
+    texts = entry_texts(entries, servable.answer_context)
+    return pair_vectors(entries, servable.encode(texts, batch_size=batch_size))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,19 @@ class FaqEntry:
         key = "\x1f".join((self.source or "", self.question or "", self.answer))
         return str(uuid.uuid5(_ENTRY_NAMESPACE, key))
 
+    def answer_text(self, context: Sequence[str] = ()) -> str:
+        """The text the answer is encoded as: prefixed with the entry's values of the `context`
+        fields it has (the servable's `answer_context`), e.g. "aws ec2 faqs: <answer>".
+
+        An answer alone often does not name what it is about ("enter the meeting id into the
+        device console"); the FAQ page it comes from does.
+        """
+        labels = [
+            _label(self.source if name == "source" else self.extra.get(name)) for name in context
+        ]
+        prefix = " ".join(label for label in labels if label)
+        return f"{prefix}: {self.answer}" if prefix else self.answer
+
     @property
     def added_at_runtime(self) -> bool:
         return self.extra.get(ORIGIN_KEY) == RUNTIME_ORIGIN
@@ -65,6 +78,13 @@ class FaqEntry:
             id=payload["id"],
             extra=extra,
         )
+
+
+def _label(value: Any) -> str:
+    """A field value as words: page names like "premiumsupport_ta-faqs" split at _ and -."""
+    if not isinstance(value, str):
+        return ""
+    return " ".join(value.replace("_", " ").replace("-", " ").split())
 
 
 def point_id(entry_id: str) -> str:

@@ -85,6 +85,12 @@ class Servable:
         return int(self.model.head.output_size)
 
     @property
+    def answer_context(self) -> tuple[str, ...]:
+        """The entry fields whose values prefix each answer it encodes, as in its training
+        (`FaqEntry.answer_text`); none for a servable that records none."""
+        return tuple(self.manifest.get("answer_context", ()))
+
+    @property
     def score_threshold(self) -> float | None:
         value = self.manifest.get("threshold", {}).get("score")
         return float(value) if value is not None else None

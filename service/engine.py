@@ -317,7 +317,8 @@ class AnswerEngine:
         ]
         with self._using(write=True) as generation:
             self.breaker.check()
-            vectors = await self.batcher.encode(entry_texts(marked), generation.servable)
+            texts = entry_texts(marked, generation.servable.answer_context)
+            vectors = await self.batcher.encode(texts, generation.servable)
             return await self._store_call(generation.store.upsert, pair_vectors(marked, vectors))
 
     async def get(self, entry_id: str) -> FaqEntry:

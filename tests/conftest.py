@@ -6,12 +6,20 @@ the real `faq-train` code path. Tests that change a store get their own director
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
-from faq_core.servable import Servable, build_model, load_servable, save_servable
+from faq_core.servable import (
+    MANIFEST_FILE,
+    Servable,
+    build_model,
+    load_servable,
+    save_servable,
+)
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Catalog
 from faq_core.store.catalog import EdgeCatalog
@@ -66,6 +74,23 @@ def trained_servable_dir(
         root / "cache",
         progress=False,
     )
+    return out
+
+
+ANSWER_CONTEXT = ("source", "filename")
+
+
+@pytest.fixture(scope="session")
+def contextual_servable_dir(
+    tmp_path_factory: pytest.TempPathFactory, trained_servable_dir: Path
+) -> Path:
+    """The trained servable, its manifest saying its answers are encoded with ANSWER_CONTEXT
+    (as faq-train records it); the weights and so the model id are the same."""
+    out = tmp_path_factory.mktemp("contextual") / "servable"
+    shutil.copytree(trained_servable_dir, out)
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    manifest["answer_context"] = list(ANSWER_CONTEXT)
+    (out / MANIFEST_FILE).write_text(json.dumps(manifest))
     return out
 
 

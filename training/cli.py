@@ -13,12 +13,22 @@ from faq_core.servable import resolve_device
 from faq_core.settings import Settings
 from training.evaluate import evaluate_models
 from training.recipe import AUTO, RECIPES, Recipe, recipe_name
-from training.train import FEEDBACK_REPEAT, TrainInputs, is_current, run_training
+from training.train import (
+    DEFAULT_ANSWER_CONTEXT,
+    FEEDBACK_REPEAT,
+    TrainInputs,
+    is_current,
+    run_training,
+)
 
 
 def _fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise SystemExit(2)
+
+
+def _field_list(value: str) -> tuple[str, ...]:
+    return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
 def _recipe_from(args: argparse.Namespace, settings: Settings) -> Recipe:
@@ -64,6 +74,14 @@ def train_main(argv: list[str] | None = None) -> None:
         type=int,
         default=FEEDBACK_REPEAT,
         help=f"times each feedback pair joins the training pairs (default {FEEDBACK_REPEAT})",
+    )
+    parser.add_argument(
+        "--answer-context",
+        type=_field_list,
+        default=DEFAULT_ANSWER_CONTEXT,
+        help="comma-separated entry fields whose values go before each answer when it is encoded,"
+        " in training and (recorded in the servable) when indexed; '' for none"
+        f" (default {','.join(DEFAULT_ANSWER_CONTEXT)})",
     )
     parser.add_argument("--out", type=Path, required=True, help="servable directory to write")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
@@ -120,6 +138,7 @@ def train_main(argv: list[str] | None = None) -> None:
         limit=args.limit,
         feedback=tuple(args.feedback),
         feedback_repeat=args.feedback_repeat,
+        answer_context=args.answer_context,
     )
     try:
         if args.skip_if_current and is_current(

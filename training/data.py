@@ -22,10 +22,11 @@ class Pairs:
         return len(self.questions)
 
     @classmethod
-    def from_entries(cls, entries: list[FaqEntry]) -> Pairs:
+    def from_entries(cls, entries: list[FaqEntry], answer_context: Sequence[str] = ()) -> Pairs:
+        """The answers as a servable with this `answer_context` encodes them."""
         return cls(
             questions=[e.question or "" for e in entries],
-            answers=[e.answer for e in entries],
+            answers=[e.answer_text(answer_context) for e in entries],
             sources=[e.source for e in entries],
         )
 
@@ -44,17 +45,21 @@ class Pairs:
         )
 
 
-def load_pairs(path: Path, limit: int | None = None) -> Pairs:
+def load_pair_entries(path: Path, limit: int | None = None) -> list[FaqEntry]:
     """Every line must have a question and an answer; a bad line stops with file and line."""
     entries = read_entries(Path(path), require_question=True)
-    return Pairs.from_entries(entries[:limit] if limit else entries)
+    return entries[:limit] if limit else entries
 
 
-def load_feedback_pairs(paths: Sequence[Path]) -> Pairs:
+def load_pairs(path: Path, limit: int | None = None, answer_context: Sequence[str] = ()) -> Pairs:
+    return Pairs.from_entries(load_pair_entries(path, limit), answer_context)
+
+
+def load_feedback_pairs(paths: Sequence[Path], answer_context: Sequence[str] = ()) -> Pairs:
     """Accepted pairs from `faq-feedback export` files (or any pairs file); a bad line stops with
     file and line. An empty file is allowed: there may be no accepted feedback yet."""
     entries = [e for path in paths for e in iter_entries(Path(path), require_question=True)]
-    return Pairs.from_entries(entries)
+    return Pairs.from_entries(entries, answer_context)
 
 
 def reference_split(pairs: Pairs, test_size: float = 0.25, seed: int = 42) -> tuple[Pairs, Pairs]:

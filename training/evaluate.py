@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from faq_core.entries import FaqEntry
 from faq_core.servable import Servable, encoder_only, load_servable
-from training.data import Pairs, load_pairs
+from training.data import Pairs, load_pair_entries
 from training.metrics import ask_retrieval, pool_retrieval
 
 UNTUNED = "untuned"
@@ -23,8 +24,13 @@ def evaluate_pairs(servable: Servable, pairs: Pairs, batch_size: int = 64) -> di
     }
 
 
-def evaluate_servable(servable: Servable, data: Path, batch_size: int = 64) -> dict[str, Any]:
-    return evaluate_pairs(servable, load_pairs(data), batch_size)
+def evaluate_entries(
+    servable: Servable, entries: list[FaqEntry], batch_size: int = 64
+) -> dict[str, Any]:
+    """The entries' pairs with each answer as this servable encodes it (its answer context)."""
+    return evaluate_pairs(
+        servable, Pairs.from_entries(entries, servable.answer_context), batch_size
+    )
 
 
 INT8_SUFFIX = ":int8"
@@ -57,9 +63,9 @@ def evaluate_models(
     base_model: str | None = None,
 ) -> dict[str, Any]:
     """Each model on the same pairs; with two or more, how each differs from the first."""
-    pairs = load_pairs(data)
+    entries = load_pair_entries(data)
     results = {
-        name: evaluate_pairs(load_model(name, device, base_model), pairs, batch_size)
+        name: evaluate_entries(load_model(name, device, base_model), entries, batch_size)
         for name in models
     }
     report: dict[str, Any] = {"data": str(data), "models": results}

@@ -27,35 +27,39 @@ from typing import Any
 
 import numpy as np
 
+from faq_core.entries import FaqEntry, parse_entry
 from faq_core.servable import Servable, load_servable, resolve_device
 from faq_core.settings import Settings
-from training.data import Pairs, load_pairs
-from training.evaluate import UNTUNED, differences, evaluate_pairs, load_model
+from training.data import load_pair_entries
+from training.evaluate import UNTUNED, differences, evaluate_entries, load_model
 from training.metrics import ask_retrieval
 from training.recipe import AUTO, RECIPES, Recipe, recipe_name
-from training.train import TrainInputs, run_training
+from training.train import DEFAULT_ANSWER_CONTEXT, TrainInputs, run_training
 
 PARAPHRASES = Path(__file__).parent / "checks" / "paraphrase_faq.jsonl"
 DEFAULT_HOLDOUT = ("gcp", "hetzner", "azure", "yandex_cloud")
 
 
-def write_pairs(pairs: Pairs, path: Path) -> Path:
+def write_entries(entries: list[FaqEntry], path: Path) -> Path:
+    """As a pairs file, every field kept (the answer context reads some of them)."""
     with path.open("w") as handle:
-        for q, a, s in zip(pairs.questions, pairs.answers, pairs.sources, strict=True):
-            handle.write(json.dumps({"source": s, "question": q, "answer": a}) + "\n")
+        for e in entries:
+            line = {**e.extra, "source": e.source, "question": e.question, "answer": e.answer}
+            handle.write(json.dumps(line) + "\n")
     return path
 
 
-def _by_source(pairs: Pairs, keep: bool, sources: set[str]) -> Pairs:
-    return pairs.subset([i for i, s in enumerate(pairs.sources) if (s in sources) == keep])
+def _by_source(entries: list[FaqEntry], keep: bool, sources: set[str]) -> list[FaqEntry]:
+    return [e for e in entries if (e.source in sources) == keep]
 
 
 def paraphrase_check(servable: Servable, path: Path = PARAPHRASES) -> dict[str, Any]:
     """P@1 and MRR of paraphrased questions against the answers, and against answers + questions
     (the service stores both; an entry counts as found when either of its vectors ranks first)."""
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    entries = [parse_entry(r, require_question=True) for r in rows]
     paraphrases = servable.encode([r["paraphrase"] for r in rows])
-    answers = servable.encode([r["answer"] for r in rows])
+    answers = servable.encode([e.answer_text(servable.answer_context) for e in entries])
     questions = servable.encode([r["question"] for r in rows])
     both = np.maximum(paraphrases @ answers.T, paraphrases @ questions.T)
     return {
@@ -79,20 +83,20 @@ def _verdict(delta: dict[str, dict[str, float]], tolerance: float) -> bool:
 
 
 def compare(
-    tuned: Servable, untuned: Servable, heldout: Pairs | None, tolerance: float
+    tuned: Servable, untuned: Servable, heldout: list[FaqEntry] | None, tolerance: float
 ) -> dict[str, Any]:
     report: dict[str, Any] = {"tolerance_mrr": tolerance}
     checks = []
     if heldout is not None:
         per_source: dict[str, Any] = {}
         sets = {"all held-out": heldout} | {
-            s: _by_source(heldout, True, {s}) for s in sorted({s or "" for s in heldout.sources})
+            s: _by_source(heldout, True, {s}) for s in sorted({e.source or "" for e in heldout})
         }
-        for name, pairs in sets.items():
-            before, after = evaluate_pairs(untuned, pairs), evaluate_pairs(tuned, pairs)
+        for name, entries in sets.items():
+            before, after = evaluate_entries(untuned, entries), evaluate_entries(tuned, entries)
             delta = differences(before, after)
             per_source[name] = {
-                "pairs": len(pairs),
+                "pairs": len(entries),
                 "untuned": before,
                 "tuned": after,
                 "difference": delta,
@@ -146,21 +150,16 @@ def main(argv: list[str] | None = None) -> None:
         tuned = load_servable(args.model, settings.device)
     else:
         holdout = {s.strip() for s in args.holdout.split(",") if s.strip()}
-        train, val = load_pairs(args.train), load_pairs(args.val)
+        train, val = load_pair_entries(args.train), load_pair_entries(args.val)
         args.out.mkdir(parents=True, exist_ok=True)
-        kept_train = write_pairs(_by_source(train, False, holdout), args.out / "kept_train.jsonl")
-        kept_val = write_pairs(_by_source(val, False, holdout), args.out / "kept_val.jsonl")
-        unseen_train, unseen_val = _by_source(train, True, holdout), _by_source(val, True, holdout)
-        heldout = Pairs(
-            unseen_train.questions + unseen_val.questions,
-            unseen_train.answers + unseen_val.answers,
-            unseen_train.sources + unseen_val.sources,
-        )
-        write_pairs(heldout, args.out / "heldout.jsonl")
+        kept_train = write_entries(_by_source(train, False, holdout), args.out / "kept_train.jsonl")
+        kept_val = write_entries(_by_source(val, False, holdout), args.out / "kept_val.jsonl")
+        heldout = _by_source(train, True, holdout) + _by_source(val, True, holdout)
+        write_entries(heldout, args.out / "heldout.jsonl")
         name = recipe_name(args.recipe, resolve_device(settings.device))
         recipe: Recipe = RECIPES[name]
         run_training(
-            TrainInputs(train=kept_train, val=kept_val),
+            TrainInputs(train=kept_train, val=kept_val, answer_context=DEFAULT_ANSWER_CONTEXT),
             args.out / "model",
             settings,
             recipe.head,

@@ -24,6 +24,22 @@ GOOD = json.dumps(
 )
 
 
+# ---- answer context -----------------------------------------------------------------------------
+
+
+def test_answer_text_puts_the_context_fields_it_has_before_the_answer_as_words() -> None:
+    entry = FaqEntry(
+        answer="enter the meeting id.", source="aws", extra={"filename": "chime_faq-v2__old"}
+    )
+    assert entry.answer_text() == "enter the meeting id."
+    assert (
+        entry.answer_text(("source", "filename")) == "aws chime faq v2 old: enter the meeting id."
+    )
+    assert entry.answer_text(("filename",)) == "chime faq v2 old: enter the meeting id."
+    bare = FaqEntry(answer="enter the meeting id.", extra={"filename": None, "page": 3})
+    assert bare.answer_text(("source", "filename", "page", "missing")) == "enter the meeting id."
+
+
 # ---- ids ----------------------------------------------------------------------------------------
 
 

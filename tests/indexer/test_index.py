@@ -7,18 +7,20 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
-from faq_core.servable import Servable
+from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore
 from faq_core.store.base import CollectionLayout
 from faq_core.store.catalog import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
+from tests.conftest import ANSWER_CONTEXT
 
 LINES = 100
 ANSWER_ONLY = {"answer": "open the billing console and choose download invoice.", "source": "kb"}
@@ -200,6 +202,35 @@ def test_a_changed_entry_is_encoded_again(
         assert stored.extra == {"filename": "moved-page"}
     finally:
         store.close()
+
+
+def test_answers_are_indexed_with_the_servables_answer_context(
+    tmp_path: Path, val_file: Path, contextual_servable_dir: Path
+) -> None:
+    servable = load_servable(contextual_servable_dir, "cpu")
+    assert servable.answer_context == ANSWER_CONTEXT
+    settings = Settings(
+        model_path=contextual_servable_dir, store_path=tmp_path / "store", device="cpu"
+    )
+    path = tmp_path / "faq.jsonl"
+    path.write_text("\n".join(val_lines(val_file, 4)) + "\n")
+    run_index(path, settings, servable, progress=False)
+    entries = read_entries(path)
+    store = open_store(settings, servable)
+    try:
+        stored = store.get_encoded([e.entry_id for e in entries])
+    finally:
+        store.close()
+    for entry in entries:
+        assert entry.question is not None
+        contextual, plain, question = servable.encode(
+            [entry.answer_text(ANSWER_CONTEXT), entry.answer, entry.question]
+        )
+        vectors = stored[entry.entry_id]
+        assert np.allclose(vectors.answer_vector, contextual, atol=1e-4)
+        assert not np.allclose(vectors.answer_vector, plain, atol=1e-2)
+        assert vectors.question_vector is not None
+        assert np.allclose(vectors.question_vector, question, atol=1e-4)
 
 
 def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(

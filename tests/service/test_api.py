@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from faq_core.servable import load_servable
 from faq_core.settings import Settings
+from faq_core.store.base import CollectionLayout
+from faq_core.store.catalog import EdgeCatalog
 from service.app import create_app
+from tests.service.conftest import copy_store
 
 ASK = "/ask"
 ADD = "/answers"
@@ -151,3 +157,28 @@ def test_service_refuses_a_collection_built_by_another_servable(
 
     with pytest.raises(ModelMismatch, match="re-index"), TestClient(create_app(other)):
         pass
+
+
+def test_answers_added_at_runtime_are_encoded_with_the_servables_answer_context(
+    tmp_path: Path, indexed_store: Path, contextual_servable_dir: Path
+) -> None:
+    settings = Settings(
+        model_path=contextual_servable_dir,
+        store_path=copy_store(indexed_store, tmp_path),
+        device="cpu",
+    )
+    entry = {"answer": "restart the router, then sign in again.", "source": "home_wifi"}
+    with TestClient(create_app(settings)) as client:
+        created = client.post(ADD, json={"entries": [entry]})
+        assert created.status_code == 201, created.text
+        (entry_id,) = created.json()["ids"]
+    servable = load_servable(contextual_servable_dir, "cpu")
+    catalog = EdgeCatalog(settings.store_path, settings.collection)
+    _, store = catalog.open_live(CollectionLayout(servable.dim, servable.model_id))
+    try:
+        stored = store.get_encoded([entry_id])[entry_id]
+    finally:
+        store.close()
+    contextual, plain = servable.encode(["home wifi: " + entry["answer"], entry["answer"]])
+    assert np.allclose(stored.answer_vector, contextual, atol=1e-4)
+    assert not np.allclose(stored.answer_vector, plain, atol=1e-2)

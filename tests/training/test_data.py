@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from dataclasses import replace
 from pathlib import Path
 
 from training.data import load_pairs
@@ -51,3 +53,20 @@ def test_an_empty_feedback_file_adds_nothing(tmp_path: Path, val_file: Path) -> 
     empty = write_feedback(tmp_path / "feedback.jsonl", [])
     train, _ = TrainInputs(train=val_file, val=val_file, limit=10, feedback=(empty,)).load()
     assert len(train) == 10
+
+
+def test_the_answer_context_applies_to_every_pair_the_inputs_load(
+    tmp_path: Path, val_file: Path
+) -> None:
+    feedback = write_feedback(tmp_path / "feedback.jsonl", FEEDBACK_ROWS)
+    plain = TrainInputs(train=val_file, val=val_file, limit=30, feedback=(feedback,))
+    context = ("source", "filename")
+    train, val = replace(plain, answer_context=context).load()
+    base_train, base_val = plain.load()
+    assert train.questions == base_train.questions and val.questions == base_val.questions
+    rows = [json.loads(line) for line in val_file.read_text().splitlines()[:30]]
+    for row, answer in zip(rows, val.answers, strict=True):
+        label = re.split(r"[\s_-]+", f"{row['source']} {row['filename'] or ''}".strip())
+        assert answer == f"{' '.join(label)}: {row['answer']}"
+    feedback_answers = train.answers[30:]
+    assert feedback_answers[:2] == ["invoices come with the business plan", "billing: no"]

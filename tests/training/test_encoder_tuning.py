@@ -4,6 +4,7 @@ lower-layer outputs, the batches, hard negatives, the loop and the servable it l
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,21 +14,21 @@ from sentence_transformers import SentenceTransformer
 
 from faq_core.servable import MANIFEST_FILE, default_base_model, load_servable
 from faq_core.settings import Settings
-from training.data import load_pairs
+from training.data import load_pair_entries, load_pairs
 from training.encoder_loop import (
     EncoderConfig,
     bucketed_batches,
     embed_states,
     train_upper_layers,
 )
-from training.evaluate import evaluate_pairs
+from training.evaluate import evaluate_entries
 from training.hard_negatives import mine_hard_negatives
 from training.layer_cache import LayerCache, compute_states
 from training.loop import TrainConfig
 from training.metrics import pool_retrieval
 from training.recipe import RECIPES
 from training.split_encoder import SplitEncoder
-from training.train import TrainInputs, is_current, run_training
+from training.train import DEFAULT_ANSWER_CONTEXT, TrainInputs, is_current, run_training
 
 TEXTS = [
     "how do i stop an instance?",
@@ -161,10 +162,13 @@ def test_default_recipe_writes_a_servable_that_loads_with_the_core_alone(
     tmp_path: Path, train_file: Path, val_file: Path
 ) -> None:
     """A short run of the default method: the servable loads with faq_core, gives the
-    metrics training reported, and its manifest records the encoder settings."""
+    metrics training reported (its answers encoded with the answer context it was trained
+    with), and its manifest records the encoder settings and that context."""
     recipe = RECIPES["default"].with_encoder(epochs=1, trainable_layers=1).with_head(epochs=2)
     assert recipe.encoder is not None
-    inputs = TrainInputs(train=train_file, val=val_file, limit=64)
+    inputs = TrainInputs(
+        train=train_file, val=val_file, limit=64, answer_context=DEFAULT_ANSWER_CONTEXT
+    )
     settings = Settings(device="cpu")
     out = tmp_path / "servable"
     metrics = run_training(
@@ -179,14 +183,18 @@ def test_default_recipe_writes_a_servable_that_loads_with_the_core_alone(
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["training"] == recipe.record()
     assert manifest["training"]["encoder"]["trainable_layers"] == 1
+    assert manifest["answer_context"] == list(DEFAULT_ANSWER_CONTEXT)
     assert is_current(out, inputs, recipe.head, settings, recipe.encoder)
     assert not is_current(out, inputs, recipe.head, settings, None)
+    plain = replace(inputs, answer_context=())
+    assert not is_current(out, plain, recipe.head, settings, recipe.encoder)
     assert (out / "encoder_curves.png").is_file()
     saved = json.loads((out / "metrics.json").read_text())
     assert [r["epoch"] for r in saved["encoder_history"]] == [0, 1]
 
     servable = load_servable(out, "cpu")
-    measured = evaluate_pairs(servable, load_pairs(val_file, 64))
+    assert servable.answer_context == DEFAULT_ANSWER_CONTEXT
+    measured = evaluate_entries(servable, load_pair_entries(val_file, 64))
     for protocol in ("pool", "ask"):
         for key, value in metrics["tuned"][protocol].items():
             assert measured[protocol][key] == pytest.approx(value, abs=0.02)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from faq_core.servable import Servable, encoder_only
-from training.data import load_pairs
+from training.data import load_pair_entries
 from training.forgetting import PARAPHRASES, compare, main, paraphrase_check
 
 
@@ -35,7 +35,7 @@ def test_the_base_model_finds_most_paraphrases(untuned: Servable) -> None:
 
 
 def test_a_model_compared_with_itself_passes(untuned: Servable, val_file: Path) -> None:
-    heldout = load_pairs(val_file, 60)
+    heldout = load_pair_entries(val_file, 60)
     report = compare(untuned, untuned, heldout, tolerance=0.0)
     assert report["passed"]
     sources = report["heldout_sources"]
