@@ -14,8 +14,8 @@ from faq_core.settings import Settings
 from training.evaluate import evaluate_models
 from training.recipe import AUTO, RECIPES, Recipe, recipe_name
 from training.train import (
-    DEFAULT_ANSWER_CONTEXT,
     FEEDBACK_REPEAT,
+    PAGE_CONTEXT,
     TrainInputs,
     is_current,
     run_training,
@@ -27,7 +27,7 @@ def _fail(message: str) -> None:
     raise SystemExit(2)
 
 
-def _field_list(value: str) -> tuple[str, ...]:
+def field_list(value: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in value.split(",") if name.strip())
 
 
@@ -77,11 +77,11 @@ def train_main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--answer-context",
-        type=_field_list,
-        default=DEFAULT_ANSWER_CONTEXT,
+        type=field_list,
+        default=(),
         help="comma-separated entry fields whose values go before each answer when it is encoded,"
-        " in training and (recorded in the servable) when indexed; '' for none"
-        f" (default {','.join(DEFAULT_ANSWER_CONTEXT)})",
+        " in training and (recorded in the servable) when indexed; none by default"
+        f" (try {','.join(PAGE_CONTEXT)}: README, quality)",
     )
     parser.add_argument("--out", type=Path, required=True, help="servable directory to write")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))

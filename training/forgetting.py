@@ -30,11 +30,12 @@ import numpy as np
 from faq_core.entries import FaqEntry, parse_entry
 from faq_core.servable import Servable, load_servable, resolve_device
 from faq_core.settings import Settings
+from training.cli import field_list
 from training.data import load_pair_entries
 from training.evaluate import UNTUNED, differences, evaluate_entries, load_model
 from training.metrics import ask_retrieval
 from training.recipe import AUTO, RECIPES, Recipe, recipe_name
-from training.train import DEFAULT_ANSWER_CONTEXT, TrainInputs, run_training
+from training.train import TrainInputs, run_training
 
 PARAPHRASES = Path(__file__).parent / "checks" / "paraphrase_faq.jsonl"
 DEFAULT_HOLDOUT = ("gcp", "hetzner", "azure", "yandex_cloud")
@@ -132,6 +133,12 @@ def main(argv: list[str] | None = None) -> None:
         default=AUTO,
         help="auto: the gpu recipe when training runs on CUDA, else the default (CPU) one",
     )
+    parser.add_argument(
+        "--answer-context",
+        type=field_list,
+        default=(),
+        help="as faq-train's: entry fields put before each answer (none by default)",
+    )
     parser.add_argument("--model", type=Path, help="only the paraphrase check of this servable")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
     parser.add_argument(
@@ -159,7 +166,7 @@ def main(argv: list[str] | None = None) -> None:
         name = recipe_name(args.recipe, resolve_device(settings.device))
         recipe: Recipe = RECIPES[name]
         run_training(
-            TrainInputs(train=kept_train, val=kept_val, answer_context=DEFAULT_ANSWER_CONTEXT),
+            TrainInputs(train=kept_train, val=kept_val, answer_context=args.answer_context),
             args.out / "model",
             settings,
             recipe.head,

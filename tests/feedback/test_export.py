@@ -11,7 +11,7 @@ import pytest
 from qdrant_client import QdrantClient
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import FaqEntry
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.feedback import FeedbackEvent, FeedbackLog, feedback_log_for
 from faq_core.servable import Servable
 from faq_core.settings import Settings
@@ -209,3 +209,22 @@ def test_cli_export_while_the_embedded_store_is_open_says_why(
     assert "in use by another process" in err and "stop faq-serve" in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+def test_export_keeps_the_entrys_other_fields_for_the_answer_context(
+    store: AnswerStore, servable: Servable, tmp_path: Path
+) -> None:
+    log = feedback_log_for(catalog_of(store), Settings())
+    paged = FaqEntry(
+        answer="enter the meeting id",
+        source="aws",
+        extra={"filename": "chime_faq", ORIGIN_KEY: RUNTIME_ORIGIN},
+    )
+    store.upsert(encode_entries(servable, [paged]))
+    log.append(FeedbackEvent(question="how do i join?", answer_id=paged.entry_id, helpful=True))
+    out = tmp_path / "out.jsonl"
+    export_pairs(store, log, out)
+    (row,) = read_rows(out)
+    assert row["filename"] == "chime_faq" and ORIGIN_KEY not in row
+    pairs = load_feedback_pairs([out], answer_context=("source", "filename"))
+    assert pairs.answers == ["aws chime faq: enter the meeting id"]

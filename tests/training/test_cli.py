@@ -155,3 +155,16 @@ def test_eval_reports_the_quality_cost_of_int8(
         int8_pool["mrr"] - fp32_pool["mrr"], abs=1e-4
     )
     assert abs(int8_pool["mrr"] - fp32_pool["mrr"]) < 0.05
+
+
+@pytest.mark.parametrize(
+    ("flag", "recorded"),
+    [([], []), (["--answer-context", " source, filename,"], ["source", "filename"])],
+)
+def test_train_records_the_answer_context_it_was_given(
+    tmp_path: Path, small_val: Path, flag: list[str], recorded: list[str]
+) -> None:
+    out = tmp_path / "out"
+    argv = ["--train", str(small_val), "--val", str(small_val), "--out", str(out)]
+    train_main([*argv, "--recipe", "head", "--epochs", "1", "--quiet", *flag])
+    assert json.loads((out / MANIFEST_FILE).read_text())["answer_context"] == recorded

@@ -28,7 +28,7 @@ from training.loop import TrainConfig
 from training.metrics import pool_retrieval
 from training.recipe import RECIPES
 from training.split_encoder import SplitEncoder
-from training.train import DEFAULT_ANSWER_CONTEXT, TrainInputs, is_current, run_training
+from training.train import PAGE_CONTEXT, TrainInputs, is_current, run_training
 
 TEXTS = [
     "how do i stop an instance?",
@@ -166,9 +166,7 @@ def test_default_recipe_writes_a_servable_that_loads_with_the_core_alone(
     with), and its manifest records the encoder settings and that context."""
     recipe = RECIPES["default"].with_encoder(epochs=1, trainable_layers=1).with_head(epochs=2)
     assert recipe.encoder is not None
-    inputs = TrainInputs(
-        train=train_file, val=val_file, limit=64, answer_context=DEFAULT_ANSWER_CONTEXT
-    )
+    inputs = TrainInputs(train=train_file, val=val_file, limit=64, answer_context=PAGE_CONTEXT)
     settings = Settings(device="cpu")
     out = tmp_path / "servable"
     metrics = run_training(
@@ -183,7 +181,7 @@ def test_default_recipe_writes_a_servable_that_loads_with_the_core_alone(
     manifest = json.loads((out / MANIFEST_FILE).read_text())
     assert manifest["training"] == recipe.record()
     assert manifest["training"]["encoder"]["trainable_layers"] == 1
-    assert manifest["answer_context"] == list(DEFAULT_ANSWER_CONTEXT)
+    assert manifest["answer_context"] == list(PAGE_CONTEXT)
     assert is_current(out, inputs, recipe.head, settings, recipe.encoder)
     assert not is_current(out, inputs, recipe.head, settings, None)
     plain = replace(inputs, answer_context=())
@@ -193,7 +191,7 @@ def test_default_recipe_writes_a_servable_that_loads_with_the_core_alone(
     assert [r["epoch"] for r in saved["encoder_history"]] == [0, 1]
 
     servable = load_servable(out, "cpu")
-    assert servable.answer_context == DEFAULT_ANSWER_CONTEXT
+    assert servable.answer_context == PAGE_CONTEXT
     measured = evaluate_entries(servable, load_pair_entries(val_file, 64))
     for protocol in ("pool", "ask"):
         for key, value in metrics["tuned"][protocol].items():
