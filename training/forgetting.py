@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.model is None:
         report["holdout"] = sorted(holdout)
         report["recipe"] = name
+        report["answer_context"] = list(args.answer_context)
         (args.out / "forgetting.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 
