@@ -68,6 +68,12 @@ class FaqEntry:
             "source": self.source,
         }
 
+    def data_line(self) -> dict[str, Any]:
+        """The entry as a data file has it (what `parse_entry` reads back), every field of its
+        own kept for the answer context; not where it came from (`origin`) nor a derived id."""
+        extra = {k: v for k, v in self.extra.items() if k != ORIGIN_KEY}
+        return {**extra, "question": self.question, "answer": self.answer, "source": self.source}
+
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> FaqEntry:
         extra = {k: v for k, v in payload.items() if k not in RESERVED_KEYS}

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from faq_core.entries import ORIGIN_KEY, FaqEntry
+from faq_core.entries import FaqEntry
 from faq_core.errors import CollectionMissing, StoreUnavailable
 from faq_core.feedback import FeedbackEvent, FeedbackLog, feedback_log_for
 from faq_core.settings import Settings
@@ -117,11 +117,8 @@ def export_pairs(
             continue
         seen.add((key[0], entry.answer))
         row = {
-            # the entry's other fields too: a servable's answer context may read them
-            **{k: v for k, v in entry.extra.items() if k != ORIGIN_KEY},
+            **entry.data_line(),
             "question": wording[key],
-            "answer": entry.answer,
-            "source": entry.source,
             "answer_id": key[1],
             "accepted": accepted[key],
             "rejected": rejected[key],

@@ -44,9 +44,8 @@ DEFAULT_HOLDOUT = ("gcp", "hetzner", "azure", "yandex_cloud")
 def write_entries(entries: list[FaqEntry], path: Path) -> Path:
     """As a pairs file, every field kept (the answer context reads some of them)."""
     with path.open("w") as handle:
-        for e in entries:
-            line = {**e.extra, "source": e.source, "question": e.question, "answer": e.answer}
-            handle.write(json.dumps(line) + "\n")
+        for entry in entries:
+            handle.write(json.dumps(entry.data_line()) + "\n")
     return path
 
 

@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from faq_core.entries import FaqEntry, iter_entries, point_id, read_entries
+from faq_core.entries import (
+    ORIGIN_KEY,
+    FaqEntry,
+    iter_entries,
+    parse_entry,
+    point_id,
+    read_entries,
+)
 from faq_core.errors import DataFileError
 
 
@@ -38,6 +45,16 @@ def test_answer_text_puts_the_context_fields_it_has_before_the_answer_as_words()
     assert entry.answer_text(("filename",)) == "chime faq v2 old: enter the meeting id."
     bare = FaqEntry(answer="enter the meeting id.", extra={"filename": None, "page": 3})
     assert bare.answer_text(("source", "filename", "page", "missing")) == "enter the meeting id."
+
+
+def test_data_line_is_read_back_as_the_same_entry_without_its_origin() -> None:
+    entry = FaqEntry(
+        answer="a", question="q?", source="aws", extra={"filename": "f", ORIGIN_KEY: "api"}
+    )
+    line = entry.data_line()
+    assert ORIGIN_KEY not in line and "id" not in line
+    again = parse_entry(json.loads(json.dumps(line)), require_question=True)
+    assert again == FaqEntry(answer="a", question="q?", source="aws", extra={"filename": "f"})
 
 
 # ---- ids ----------------------------------------------------------------------------------------
