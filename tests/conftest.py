@@ -22,6 +22,7 @@ from faq_core.servable import (
 )
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, Catalog
+from faq_core.store.base import CollectionLayout
 from faq_core.store.catalog import EdgeCatalog
 from faq_core.store.edge import EdgeStore
 from faq_core.store.server import ServerCatalog, ServerStore
@@ -103,6 +104,13 @@ def servable(trained_servable_dir: Path) -> Servable:
 def settings(tmp_path: Path, trained_servable_dir: Path) -> Settings:
     """Embedded store in a fresh directory, the trained servable, CPU."""
     return Settings(model_path=trained_servable_dir, store_path=tmp_path / "store", device="cpu")
+
+
+def open_live_store(settings: Settings, servable: Servable) -> AnswerStore:
+    """The live version of the embedded store, as the service opens it."""
+    catalog = EdgeCatalog(settings.store_path, settings.collection)
+    _, store = catalog.open_live(CollectionLayout(servable.dim, servable.model_id))
+    return store
 
 
 def catalog_of(store: AnswerStore) -> Catalog:

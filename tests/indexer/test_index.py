@@ -15,12 +15,10 @@ from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore
-from faq_core.store.base import CollectionLayout
 from faq_core.store.catalog import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
-from tests.conftest import ANSWER_CONTEXT
+from tests.conftest import ANSWER_CONTEXT, open_live_store
 
 LINES = 100
 ANSWER_ONLY = {"answer": "open the billing console and choose download invoice.", "source": "kb"}
@@ -46,13 +44,6 @@ def expected_unique(path: Path) -> int:
     return len({(r.get("source"), r.get("question"), r["answer"]) for r in rows})
 
 
-def open_store(settings: Settings, servable: Servable) -> AnswerStore:
-    """The live version, as the service opens it."""
-    catalog = EdgeCatalog(settings.store_path, settings.collection)
-    _, store = catalog.open_live(CollectionLayout(servable.dim, servable.model_id))
-    return store
-
-
 def test_indexes_unique_entries_idempotently_and_they_are_found(
     data_file: Path, settings: Settings, servable: Servable
 ) -> None:
@@ -76,7 +67,7 @@ def test_indexes_unique_entries_idempotently_and_they_are_found(
     assert second.previous_version == first.version != second.version
 
     rows = [json.loads(line) for line in val_lines(data_file, LINES)]
-    store = open_store(settings, servable)
+    store = open_live_store(settings, servable)
     try:
         asked = [rows[i] for i in (0, 17, 42, 99)]
         vectors = servable.encode([r["question"] for r in asked])
@@ -118,7 +109,7 @@ def test_a_bad_line_writes_nothing(
         run_index(path, settings, servable, progress=False)
     assert info.value.line == 7
     with pytest.raises(CollectionMissing):
-        open_store(settings, servable)
+        open_live_store(settings, servable)
     catalog = EdgeCatalog(settings.store_path, settings.collection)
     assert catalog.live() is None
     assert catalog.versions() == []  # the version being built was removed
@@ -148,7 +139,7 @@ def test_cli_reports_a_bad_line_and_exits_2(
     assert re.search(rf"^error: {re.escape(str(path))}:7: invalid JSON", err, re.MULTILINE), err
     assert "Traceback" not in err
     with pytest.raises(CollectionMissing):
-        open_store(index_env, servable)
+        open_live_store(index_env, servable)
 
 
 def test_cli_indexes_and_prints_a_summary(
@@ -161,7 +152,7 @@ def test_cli_indexes_and_prints_a_summary(
     assert summary["lines"] == summary["unique_entries"] == summary["points_after"] == 12
     assert summary["model_id"] == servable.model_id
     assert summary["data"] == str(path)
-    store = open_store(index_env, servable)
+    store = open_live_store(index_env, servable)
     try:
         assert store.count() == 12
     finally:
@@ -194,7 +185,7 @@ def test_a_changed_entry_is_encoded_again(
     summary = run_index(path, settings, servable, progress=False)
     assert (summary.encoded, summary.unchanged) == (1, len(lines) - 1)
     assert summary.points_after == len(lines)
-    store = open_store(settings, servable)
+    store = open_live_store(settings, servable)
     try:
         entry_id = FaqEntry(answer=row["answer"], question=row["question"], source=row["source"])
         stored = store.get(entry_id.entry_id)
@@ -216,7 +207,7 @@ def test_answers_are_indexed_with_the_servables_answer_context(
     path.write_text("\n".join(val_lines(val_file, 4)) + "\n")
     run_index(path, settings, servable, progress=False)
     entries = read_entries(path)
-    store = open_store(settings, servable)
+    store = open_live_store(settings, servable)
     try:
         stored = store.get_encoded([e.entry_id for e in entries])
     finally:
@@ -245,7 +236,7 @@ def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(
         source="api",
         extra={ORIGIN_KEY: RUNTIME_ORIGIN},
     )
-    store = open_store(settings, servable)
+    store = open_live_store(settings, servable)
     try:
         store.upsert(encode_entries(servable, [added]))  # as POST /answers would
     finally:
@@ -258,8 +249,8 @@ def test_another_servable_rebuilds_the_collection_and_keeps_runtime_entries(
     assert (summary.encoded, summary.unchanged) == (len(lines), 0)
     assert summary.points_after == len(lines) + 1
     with pytest.raises(ModelMismatch, match=r"re-index"):
-        open_store(settings, servable)
-    store = open_store(settings, other)
+        open_live_store(settings, servable)
+    store = open_live_store(settings, other)
     try:
         kept = store.get(added.entry_id)
         assert kept is not None
@@ -278,7 +269,7 @@ def test_a_re_index_drops_entries_that_left_the_file_keeps_runtime_ones_and_one_
     path.write_text("\n".join(lines) + "\n")
     first = run_index(path, settings, servable, progress=False)
     added = FaqEntry(answer="our office is closed on public holidays.", extra={ORIGIN_KEY: "api"})
-    store = open_store(settings, servable)
+    store = open_live_store(settings, servable)
     try:
         store.upsert(encode_entries(servable, [added]))
     finally:
@@ -294,7 +285,7 @@ def test_a_re_index_drops_entries_that_left_the_file_keeps_runtime_ones_and_one_
     catalog = EdgeCatalog(settings.store_path, settings.collection)
     assert catalog.versions() == [second.version, third.version]
     assert catalog.live() == third.version
-    store = open_store(settings, servable)
+    store = open_live_store(settings, servable)
     try:
         removed = FaqEntry(**{k: json.loads(lines[8])[k] for k in ("answer", "question", "source")})
         assert store.get(removed.entry_id) is None

@@ -11,9 +11,8 @@ from fastapi.testclient import TestClient
 
 from faq_core.servable import load_servable
 from faq_core.settings import Settings
-from faq_core.store.base import CollectionLayout
-from faq_core.store.catalog import EdgeCatalog
 from service.app import create_app
+from tests.conftest import open_live_store
 from tests.service.conftest import copy_store
 
 ASK = "/ask"
@@ -173,8 +172,7 @@ def test_answers_added_at_runtime_are_encoded_with_the_servables_answer_context(
         assert created.status_code == 201, created.text
         (entry_id,) = created.json()["ids"]
     servable = load_servable(contextual_servable_dir, "cpu")
-    catalog = EdgeCatalog(settings.store_path, settings.collection)
-    _, store = catalog.open_live(CollectionLayout(servable.dim, servable.model_id))
+    store = open_live_store(settings, servable)
     try:
         stored = store.get_encoded([entry_id])[entry_id]
     finally:
