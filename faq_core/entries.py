@@ -43,7 +43,7 @@ class FaqEntry:
 
     def answer_text(self, context: Sequence[str] = ()) -> str:
         """The text the answer is encoded as: prefixed with the entry's values of the `context`
-        fields it has (the servable's `answer_context`), e.g. "aws ec2 faqs: <answer>".
+        fields it has (`AnswerEncoding.context`), e.g. "aws ec2 faqs: <answer>".
 
         An answer alone often does not name what it is about ("enter the meeting id into the
         device console"); the FAQ page it comes from does.

@@ -13,7 +13,7 @@ import logging
 import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,9 @@ from quaterion_models.utils.tensors import move_to_device
 from sentence_transformers import SentenceTransformer
 from tqdm.auto import tqdm
 
+from faq_core.answer_encoding import AnswerEncoding
 from faq_core.encoder import SentenceEncoder
+from faq_core.entries import FaqEntry
 from faq_core.errors import ServableError
 from faq_core.settings import Settings
 
@@ -85,10 +87,9 @@ class Servable:
         return int(self.model.head.output_size)
 
     @property
-    def answer_context(self) -> tuple[str, ...]:
-        """The entry fields whose values prefix each answer it encodes, as in its training
-        (`FaqEntry.answer_text`); none for a servable that records none."""
-        return tuple(self.manifest.get("answer_context", ()))
+    def answer_encoding(self) -> AnswerEncoding:
+        """How it encodes answers, as its manifest records (the answer alone when it does not)."""
+        return AnswerEncoding.from_manifest(self.manifest)
 
     @property
     def score_threshold(self) -> float | None:
@@ -119,6 +120,13 @@ class Servable:
         embeddings[order] = np.concatenate(chunks)
         return embeddings
 
+    def encode_answers(
+        self, entries: Sequence[FaqEntry], batch_size: int = 64, progress: str | None = None
+    ) -> np.ndarray:
+        """One unit vector per entry's answer, encoded as its `answer_encoding` says."""
+        encoding = self.answer_encoding
+        return encoding.combine(self.encode(encoding.texts(entries), batch_size, progress))
+
 
 def _digest_files(root: Path, files: list[Path]) -> str:
     digest = hashlib.sha256()
@@ -145,16 +153,29 @@ def _weight_files(directory: Path) -> list[Path]:
     )
 
 
-def fingerprint(path: Path) -> str:
+def fingerprint(path: Path, encoding: AnswerEncoding | None = None) -> str:
     """A digest of everything that shapes the vectors, so a collection can name what built it.
 
-    Only the model's own files count: the manifest, metrics and plots beside them do not.
+    The model's own files count, and how it encodes answers where that is more than the answer
+    alone (`encoding`, else as its manifest records): the same weights mixing in a context fill
+    another collection. The rest of the manifest, metrics and plots do not count.
     """
     path = Path(path)
-    return _digest_files(
+    weights = _digest_files(
         path,
         [path / "config.json", *_weight_files(path / "head"), *_weight_files(path / "encoders")],
     )
+    if encoding is None:
+        encoding = AnswerEncoding.from_manifest(_read_manifest(path))
+    if not encoding.context:
+        return weights  # as before answer encodings existed: those collections stay usable
+    record = json.dumps(encoding.record(), sort_keys=True)
+    return hashlib.sha256(f"{weights}/{record}".encode()).hexdigest()[:16]
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    manifest_file = path / MANIFEST_FILE
+    return json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
 
 
 def base_model_id(name: str | None) -> str:
@@ -245,8 +266,7 @@ def load_servable(
             log.info("%s cannot encode packed rows: padding its batches instead", path)
         if trace:
             encoder.trace()
-    manifest_file = path / MANIFEST_FILE
-    manifest = json.loads(manifest_file.read_text()) if manifest_file.is_file() else {}
+    manifest = _read_manifest(path)
     servable = Servable(model=model, device=target, model_id=fingerprint(path), manifest=manifest)
     log.info("loaded servable %s (id %s) on %s", path, servable.model_id, target)
     return servable
@@ -279,7 +299,7 @@ def save_servable(model: SimilarityModel, path: Path, manifest: dict[str, Any]) 
         model.save(str(staging))
     finally:
         model.to(device)
-    model_id = fingerprint(staging)
+    model_id = fingerprint(staging, AnswerEncoding.from_manifest(manifest))
     (staging / MANIFEST_FILE).write_text(json.dumps({**manifest, "model_id": model_id}, indent=2))
     if path.exists():
         retired = path.with_name(f".{path.name}-retired")

@@ -114,7 +114,7 @@ def _fill(
                     changed.append(entry)
             target.upsert(copied + encode_entries(servable, changed, settings.encode_batch_size))
             counts.encoded += len(changed)
-            counts.encoded_texts += len(entry_texts(changed))
+            counts.encoded_texts += len(entry_texts(changed, servable.answer_encoding))
             counts.unchanged += len(copied)
             bar.update(len(batch))
     return counts

@@ -317,9 +317,10 @@ class AnswerEngine:
         ]
         with self._using(write=True) as generation:
             self.breaker.check()
-            texts = entry_texts(marked, generation.servable.answer_context)
-            vectors = await self.batcher.encode(texts, generation.servable)
-            return await self._store_call(generation.store.upsert, pair_vectors(marked, vectors))
+            encoding = generation.servable.answer_encoding
+            vectors = await self.batcher.encode(entry_texts(marked, encoding), generation.servable)
+            encoded = pair_vectors(marked, vectors, encoding)
+            return await self._store_call(generation.store.upsert, encoded)
 
     async def get(self, entry_id: str) -> FaqEntry:
         with self._using() as generation:

@@ -11,8 +11,11 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from faq_core.answer_encoding import AnswerEncoding
+from faq_core.entries import FaqEntry
 from faq_core.servable import (
     MANIFEST_FILE,
     Servable,
@@ -79,20 +82,32 @@ def trained_servable_dir(
 
 
 ANSWER_CONTEXT = ("source", "filename")
+# The answer in context alone, and mixed into the plain answer's embedding (faq-train's default).
+ANSWER_ENCODINGS = [AnswerEncoding(ANSWER_CONTEXT, 1.0), AnswerEncoding(ANSWER_CONTEXT, 0.3)]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=ANSWER_ENCODINGS, ids=["in-context", "mixed"])
 def contextual_servable_dir(
-    tmp_path_factory: pytest.TempPathFactory, trained_servable_dir: Path
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    trained_servable_dir: Path,
 ) -> Path:
-    """The trained servable, its manifest saying its answers are encoded with ANSWER_CONTEXT
-    (as faq-train records it); the weights and so the model id are the same."""
+    """The trained servable, its manifest saying it encodes answers with one of
+    ANSWER_ENCODINGS (as faq-train records it): same weights, another model id."""
     out = tmp_path_factory.mktemp("contextual") / "servable"
     shutil.copytree(trained_servable_dir, out)
     manifest = json.loads((out / MANIFEST_FILE).read_text())
-    manifest["answer_context"] = list(ANSWER_CONTEXT)
-    (out / MANIFEST_FILE).write_text(json.dumps(manifest))
+    (out / MANIFEST_FILE).write_text(json.dumps({**manifest, **request.param.record()}))
     return out
+
+
+def expected_answer_vector(servable: Servable, entry: FaqEntry) -> np.ndarray:
+    """What `servable` should store for the entry's answer, worked out apart from the code
+    under test: the mix of its plain and contextual embeddings, at the recorded weight."""
+    encoding = servable.answer_encoding
+    plain, contextual = servable.encode([entry.answer, entry.answer_text(encoding.context)])
+    mixed = (1 - encoding.weight) * plain + encoding.weight * contextual
+    return np.asarray(mixed / np.linalg.norm(mixed))
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,15 @@ import logging
 import sys
 from pathlib import Path
 
+from faq_core.answer_encoding import AnswerEncoding
 from faq_core.errors import FaqError
 from faq_core.servable import resolve_device
 from faq_core.settings import Settings
 from training.evaluate import evaluate_models
 from training.recipe import AUTO, RECIPES, Recipe, recipe_name
 from training.train import (
+    DEFAULT_ANSWER_ENCODING,
     FEEDBACK_REPEAT,
-    PAGE_CONTEXT,
     TrainInputs,
     is_current,
     run_training,
@@ -29,6 +30,33 @@ def _fail(message: str) -> None:
 
 def field_list(value: str) -> tuple[str, ...]:
     return tuple(name.strip() for name in value.split(",") if name.strip())
+
+
+def add_answer_encoding_arguments(parser: argparse.ArgumentParser) -> None:
+    """How the servable will encode answers (`AnswerEncoding`); read back by `answer_encoding`."""
+    default = DEFAULT_ANSWER_ENCODING
+    parser.add_argument(
+        "--answer-context",
+        type=field_list,
+        default=default.context,
+        help="comma-separated entry fields whose values go before each answer when it is encoded"
+        f" (default {','.join(default.context)}; '' for none; README, quality)",
+    )
+    parser.add_argument(
+        "--answer-context-weight",
+        type=float,
+        default=default.weight,
+        help="share of the answer-in-context embedding mixed into each answer's vector; 1: the"
+        " answers are trained on and encoded in context only"
+        f" (default {default.weight})",
+    )
+
+
+def answer_encoding(args: argparse.Namespace, parser: argparse.ArgumentParser) -> AnswerEncoding:
+    try:
+        return AnswerEncoding(args.answer_context, args.answer_context_weight)
+    except ValueError as exc:
+        parser.error(str(exc))
 
 
 def _recipe_from(args: argparse.Namespace, settings: Settings) -> Recipe:
@@ -75,14 +103,7 @@ def train_main(argv: list[str] | None = None) -> None:
         default=FEEDBACK_REPEAT,
         help=f"times each feedback pair joins the training pairs (default {FEEDBACK_REPEAT})",
     )
-    parser.add_argument(
-        "--answer-context",
-        type=field_list,
-        default=(),
-        help="comma-separated entry fields whose values go before each answer when it is encoded,"
-        " in training and (recorded in the servable) when indexed; none by default"
-        f" (try {','.join(PAGE_CONTEXT)}: README, quality)",
-    )
+    add_answer_encoding_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="servable directory to write")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
     parser.add_argument("--limit", type=int, help="use only the first N pairs of each file")
@@ -138,7 +159,7 @@ def train_main(argv: list[str] | None = None) -> None:
         limit=args.limit,
         feedback=tuple(args.feedback),
         feedback_repeat=args.feedback_repeat,
-        answer_context=args.answer_context,
+        answer_encoding=answer_encoding(args, parser),
     )
     try:
         if args.skip_if_current and is_current(

@@ -62,18 +62,20 @@ def load_feedback_pairs(paths: Sequence[Path], answer_context: Sequence[str] = (
     return Pairs.from_entries(entries, answer_context)
 
 
-def reference_split(pairs: Pairs, test_size: float = 0.25, seed: int = 42) -> tuple[Pairs, Pairs]:
+def reference_split(
+    entries: list[FaqEntry], test_size: float = 0.25, seed: int = 42
+) -> tuple[list[FaqEntry], list[FaqEntry]]:
     """The split the published figures use: stratified by source, scikit-learn, seed 42.
 
     Applied to the whole cloud FAQ file it gives exactly its train.jsonl and val.jsonl.
     """
     from sklearn.model_selection import train_test_split
 
-    indices = list(range(len(pairs)))
+    indices = list(range(len(entries)))
     train_idx, val_idx = train_test_split(
-        indices, test_size=test_size, stratify=pairs.sources, random_state=seed
+        indices, test_size=test_size, stratify=[e.source for e in entries], random_state=seed
     )
-    return pairs.subset(train_idx), pairs.subset(val_idx)
+    return [entries[i] for i in train_idx], [entries[i] for i in val_idx]
 
 
 def file_checksum(path: Path) -> str:

@@ -7,30 +7,25 @@ from typing import Any
 
 from faq_core.entries import FaqEntry
 from faq_core.servable import Servable, encoder_only, load_servable
-from training.data import Pairs, load_pair_entries
+from training.data import load_pair_entries
 from training.metrics import ask_retrieval, pool_retrieval
 
 UNTUNED = "untuned"
 
 
-def evaluate_pairs(servable: Servable, pairs: Pairs, batch_size: int = 64) -> dict[str, Any]:
-    questions = servable.encode(pairs.questions, batch_size=batch_size)
-    answers = servable.encode(pairs.answers, batch_size=batch_size)
-    return {
-        "model_id": servable.model_id,
-        "pairs": len(pairs),
-        "pool": pool_retrieval(questions, answers).as_dict(),
-        "ask": ask_retrieval(questions, answers).as_dict(),
-    }
-
-
 def evaluate_entries(
     servable: Servable, entries: list[FaqEntry], batch_size: int = 64
 ) -> dict[str, Any]:
-    """The entries' pairs with each answer as this servable encodes it (its answer context)."""
-    return evaluate_pairs(
-        servable, Pairs.from_entries(entries, servable.answer_context), batch_size
-    )
+    """Both protocols over the entries' pairs, each answer encoded as this servable encodes it
+    (`Servable.answer_encoding`)."""
+    questions = servable.encode([e.question or "" for e in entries], batch_size=batch_size)
+    answers = servable.encode_answers(entries, batch_size=batch_size)
+    return {
+        "model_id": servable.model_id,
+        "pairs": len(entries),
+        "pool": pool_retrieval(questions, answers).as_dict(),
+        "ask": ask_retrieval(questions, answers).as_dict(),
+    }
 
 
 INT8_SUFFIX = ":int8"

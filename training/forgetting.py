@@ -30,7 +30,7 @@ import numpy as np
 from faq_core.entries import FaqEntry, parse_entry
 from faq_core.servable import Servable, load_servable, resolve_device
 from faq_core.settings import Settings
-from training.cli import field_list
+from training.cli import add_answer_encoding_arguments, answer_encoding
 from training.data import load_pair_entries
 from training.evaluate import UNTUNED, differences, evaluate_entries, load_model
 from training.metrics import ask_retrieval
@@ -59,7 +59,7 @@ def paraphrase_check(servable: Servable, path: Path = PARAPHRASES) -> dict[str, 
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     entries = [parse_entry(r, require_question=True) for r in rows]
     paraphrases = servable.encode([r["paraphrase"] for r in rows])
-    answers = servable.encode([e.answer_text(servable.answer_context) for e in entries])
+    answers = servable.encode_answers(entries)
     questions = servable.encode([r["question"] for r in rows])
     both = np.maximum(paraphrases @ answers.T, paraphrases @ questions.T)
     return {
@@ -132,18 +132,14 @@ def main(argv: list[str] | None = None) -> None:
         default=AUTO,
         help="auto: the gpu recipe when training runs on CUDA, else the default (CPU) one",
     )
-    parser.add_argument(
-        "--answer-context",
-        type=field_list,
-        default=(),
-        help="as faq-train's: entry fields put before each answer (none by default)",
-    )
+    add_answer_encoding_arguments(parser)  # as faq-train's
     parser.add_argument("--model", type=Path, help="only the paraphrase check of this servable")
     parser.add_argument("--cache-dir", type=Path, default=Path("var/cache/embeddings"))
     parser.add_argument(
         "--tolerance", type=float, default=0.01, help="MRR the tuned model may lose"
     )
     args = parser.parse_args(argv)
+    encoding = answer_encoding(args, parser)
     if (args.model is None) == (args.train is None or args.val is None):
         parser.error("give either --model, or both --train and --val")
     logging.basicConfig(
@@ -165,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
         name = recipe_name(args.recipe, resolve_device(settings.device))
         recipe: Recipe = RECIPES[name]
         run_training(
-            TrainInputs(train=kept_train, val=kept_val, answer_context=args.answer_context),
+            TrainInputs(train=kept_train, val=kept_val, answer_encoding=encoding),
             args.out / "model",
             settings,
             recipe.head,
@@ -177,7 +173,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.model is None:
         report["holdout"] = sorted(holdout)
         report["recipe"] = name
-        report["answer_context"] = list(args.answer_context)
+        report.update(encoding.record())
         (args.out / "forgetting.json").write_text(json.dumps(report, indent=2))
     print(json.dumps(report, indent=2))
 

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from faq_core.answer_encoding import AnswerEncoding
 from faq_core.errors import ServableError
 from faq_core.servable import (
     MANIFEST_FILE,
@@ -25,6 +26,7 @@ from faq_core.servable import (
     save_servable,
 )
 
+CONTEXT = ("source", "filename")
 TEXTS = [
     "how do i reset my password?",
     "can i move an instance to another region",
@@ -121,6 +123,20 @@ def test_fingerprint_ignores_files_beside_the_model(saved_dir: Path, tmp_path: P
     (copy / "metrics.json").write_text(json.dumps({"tuned": {"pool": {"mrr": 0.9}}}))
     (copy / "training_curves.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     assert fingerprint(copy) == before == fingerprint(saved_dir)
+
+
+def test_fingerprint_names_how_answers_are_encoded(saved_dir: Path, tmp_path: Path) -> None:
+    """Same weights, another answer encoding: another collection, so another id; the answer
+    alone keeps the id of the weights (collections built before encodings existed)."""
+    copy = linked_copy(saved_dir, tmp_path / "servable")
+    ids = {}
+    for encoding in (AnswerEncoding(), AnswerEncoding(CONTEXT), AnswerEncoding(CONTEXT, 0.3)):
+        replace_file(copy / MANIFEST_FILE, json.dumps(encoding.record()).encode())
+        ids[encoding] = fingerprint(copy)
+        assert fingerprint(saved_dir, encoding) == ids[encoding]
+    assert ids[AnswerEncoding()] == fingerprint(saved_dir)
+    assert len(set(ids.values())) == 3
+    assert load_servable(copy, "cpu").model_id == ids[AnswerEncoding(CONTEXT, 0.3)]
 
 
 def test_fingerprint_changes_when_head_weights_change(saved_dir: Path, tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from faq_core.settings import Settings
 from faq_core.store.catalog import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
-from tests.conftest import ANSWER_CONTEXT, open_live_store
+from tests.conftest import ANSWER_CONTEXT, expected_answer_vector, open_live_store
 
 LINES = 100
 ANSWER_ONLY = {"answer": "open the billing console and choose download invoice.", "source": "kb"}
@@ -195,11 +195,13 @@ def test_a_changed_entry_is_encoded_again(
         store.close()
 
 
-def test_answers_are_indexed_with_the_servables_answer_context(
-    tmp_path: Path, val_file: Path, contextual_servable_dir: Path
+def test_answers_are_indexed_with_the_servables_answer_encoding(
+    tmp_path: Path, val_file: Path, contextual_servable_dir: Path, servable: Servable
 ) -> None:
+    plain_servable = servable
     servable = load_servable(contextual_servable_dir, "cpu")
-    assert servable.answer_context == ANSWER_CONTEXT
+    assert servable.answer_encoding.context == ANSWER_CONTEXT
+    assert servable.model_id != plain_servable.model_id  # its collection is another
     settings = Settings(
         model_path=contextual_servable_dir, store_path=tmp_path / "store", device="cpu"
     )
@@ -214,11 +216,11 @@ def test_answers_are_indexed_with_the_servables_answer_context(
         store.close()
     for entry in entries:
         assert entry.question is not None
-        contextual, plain, question = servable.encode(
-            [entry.answer_text(ANSWER_CONTEXT), entry.answer, entry.question]
-        )
+        plain, question = servable.encode([entry.answer, entry.question])
         vectors = stored[entry.entry_id]
-        assert np.allclose(vectors.answer_vector, contextual, atol=1e-4)
+        assert np.allclose(
+            vectors.answer_vector, expected_answer_vector(servable, entry), atol=1e-4
+        )
         assert not np.allclose(vectors.answer_vector, plain, atol=1e-2)
         assert vectors.question_vector is not None
         assert np.allclose(vectors.question_vector, question, atol=1e-4)

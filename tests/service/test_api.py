@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from faq_core.entries import FaqEntry
 from faq_core.servable import load_servable
 from faq_core.settings import Settings
+from indexer.run import run_index
 from service.app import create_app
-from tests.conftest import open_live_store
-from tests.service.conftest import copy_store
+from tests.conftest import expected_answer_vector, open_live_store
 
 ASK = "/ask"
 ADD = "/answers"
@@ -158,14 +159,13 @@ def test_service_refuses_a_collection_built_by_another_servable(
         pass
 
 
-def test_answers_added_at_runtime_are_encoded_with_the_servables_answer_context(
-    tmp_path: Path, indexed_store: Path, contextual_servable_dir: Path
+def test_answers_added_at_runtime_are_encoded_with_the_servables_answer_encoding(
+    tmp_path: Path, faq_slice: Path, contextual_servable_dir: Path
 ) -> None:
     settings = Settings(
-        model_path=contextual_servable_dir,
-        store_path=copy_store(indexed_store, tmp_path),
-        device="cpu",
+        model_path=contextual_servable_dir, store_path=tmp_path / "store", device="cpu"
     )
+    run_index(faq_slice, settings, progress=False)  # the plain servable's store would not do
     entry = {"answer": "restart the router, then sign in again.", "source": "home_wifi"}
     with TestClient(create_app(settings)) as client:
         created = client.post(ADD, json={"entries": [entry]})
@@ -177,6 +177,7 @@ def test_answers_added_at_runtime_are_encoded_with_the_servables_answer_context(
         stored = store.get_encoded([entry_id])[entry_id]
     finally:
         store.close()
-    contextual, plain = servable.encode(["home wifi: " + entry["answer"], entry["answer"]])
-    assert np.allclose(stored.answer_vector, contextual, atol=1e-4)
+    expected = expected_answer_vector(servable, FaqEntry(entry["answer"], source="home_wifi"))
+    (plain,) = servable.encode([entry["answer"]])
+    assert np.allclose(stored.answer_vector, expected, atol=1e-4)
     assert not np.allclose(stored.answer_vector, plain, atol=1e-2)

@@ -158,13 +158,33 @@ def test_eval_reports_the_quality_cost_of_int8(
 
 
 @pytest.mark.parametrize(
-    ("flag", "recorded"),
-    [([], []), (["--answer-context", " source, filename,"], ["source", "filename"])],
+    ("flags", "recorded"),
+    [
+        ([], (["source", "filename"], 0.3)),
+        (["--answer-context", ""], ([], 0.3)),
+        (
+            ["--answer-context", " source, filename,", "--answer-context-weight", "1"],
+            (["source", "filename"], 1.0),
+        ),
+    ],
 )
-def test_train_records_the_answer_context_it_was_given(
-    tmp_path: Path, small_val: Path, flag: list[str], recorded: list[str]
+def test_train_records_the_answer_encoding_it_was_given(
+    tmp_path: Path, small_val: Path, flags: list[str], recorded: tuple[list[str], float]
 ) -> None:
     out = tmp_path / "out"
     argv = ["--train", str(small_val), "--val", str(small_val), "--out", str(out)]
-    train_main([*argv, "--recipe", "head", "--epochs", "1", "--quiet", *flag])
-    assert json.loads((out / MANIFEST_FILE).read_text())["answer_context"] == recorded
+    train_main([*argv, "--recipe", "head", "--epochs", "1", "--quiet", *flags])
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert (manifest["answer_context"], manifest["answer_context_weight"]) == recorded
+
+
+@pytest.mark.parametrize("weight", ["0", "1.5", "-0.3"])
+def test_train_refuses_an_answer_context_weight_outside_0_to_1(
+    tmp_path: Path, small_val: Path, weight: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--train", str(small_val), "--val", str(small_val), "--out", str(tmp_path / "out")]
+    with pytest.raises(SystemExit) as exited:
+        train_main([*argv, "--answer-context-weight", weight])
+    assert exited.value.code == 2
+    assert "weight must be in (0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

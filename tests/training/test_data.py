@@ -8,6 +8,7 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from faq_core.answer_encoding import AnswerEncoding
 from training.data import load_pairs
 from training.train import FEEDBACK_REPEAT, TrainInputs
 
@@ -61,8 +62,11 @@ def test_the_answer_context_applies_to_every_pair_the_inputs_load(
     feedback = write_feedback(tmp_path / "feedback.jsonl", FEEDBACK_ROWS)
     plain = TrainInputs(train=val_file, val=val_file, limit=30, feedback=(feedback,))
     context = ("source", "filename")
-    train, val = replace(plain, answer_context=context).load()
+    train, val = replace(plain, answer_encoding=AnswerEncoding(context)).load()
     base_train, base_val = plain.load()
+    # Mixed in at encoding time, the context is not trained on: the model must encode both.
+    mixed = replace(plain, answer_encoding=AnswerEncoding(context, 0.3)).load()
+    assert mixed == (base_train, base_val)
     assert train.questions == base_train.questions and val.questions == base_val.questions
     rows = [json.loads(line) for line in val_file.read_text().splitlines()[:30]]
     for row, answer in zip(rows, val.answers, strict=True):
