@@ -26,6 +26,8 @@ class AnswerEncoding:
     def __post_init__(self) -> None:
         if not 0 < self.weight <= 1:
             raise ValueError(f"the answer context's weight must be in (0, 1], not {self.weight}")
+        if not self.context:  # nothing to mix in: one plain answer, however it was asked for
+            object.__setattr__(self, "weight", 1.0)
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any]) -> AnswerEncoding:

@@ -34,7 +34,7 @@ def test_a_weight_outside_0_to_1_is_refused(weight: float) -> None:
 
 
 def test_a_manifest_without_an_encoding_means_the_answer_alone() -> None:
-    assert AnswerEncoding.from_manifest({}) == AnswerEncoding()
+    assert AnswerEncoding.from_manifest({}) == AnswerEncoding() == AnswerEncoding((), 0.3)
     record = AnswerEncoding(ANSWER_CONTEXT, 0.3).record()
     assert AnswerEncoding.from_manifest(record) == AnswerEncoding(ANSWER_CONTEXT, 0.3)
 

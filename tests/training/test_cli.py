@@ -161,7 +161,7 @@ def test_eval_reports_the_quality_cost_of_int8(
     ("flags", "recorded"),
     [
         ([], (["source", "filename"], 0.3)),
-        (["--answer-context", ""], ([], 0.3)),
+        (["--answer-context", ""], ([], 1.0)),
         (
             ["--answer-context", " source, filename,", "--answer-context-weight", "1"],
             (["source", "filename"], 1.0),
