@@ -23,7 +23,8 @@ class Pairs:
 
     @classmethod
     def from_entries(cls, entries: list[FaqEntry], answer_context: Sequence[str] = ()) -> Pairs:
-        """The answers as a servable with this `answer_context` encodes them."""
+        """Each answer with this context before it (`FaqEntry.answer_text`): as the model is
+        tuned on it (`AnswerEncoding.trained_context`)."""
         return cls(
             questions=[e.question or "" for e in entries],
             answers=[e.answer_text(answer_context) for e in entries],
