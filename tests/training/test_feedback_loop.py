@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 import torch
 
+from faq_core.answer_encoding import AnswerEncoding
 from faq_core.feedback import FileFeedbackLog
 from faq_core.servable import MANIFEST_FILE
 from faq_core.settings import Settings
@@ -32,7 +33,7 @@ from indexer.run import run_index
 from tests.service.conftest import ServerProcess
 from training.cli import train_main
 from training.recipe import RECIPES
-from training.train import FEEDBACK_REPEAT, TrainInputs, is_current
+from training.train import DEFAULT_ANSWER_ENCODING, FEEDBACK_REPEAT, TrainInputs, is_current
 
 LIMIT = 400
 POOL_LINES = range(401, 551)  # 1-based lines of train.jsonl: beyond the LIMIT training lines
@@ -304,8 +305,12 @@ def test_skip_if_current_retrains_when_the_feedback_changes(
     loop: Loop, train_file: Path, val_file: Path, tmp_path: Path
 ) -> None:
     recipe = RECIPES["head"].with_head(epochs=EPOCHS, batch_size=BATCH_SIZE)
-    inputs = TrainInputs(
-        train=train_file, val=val_file, limit=LIMIT, feedback=(loop.feedback_file,)
+    inputs = TrainInputs(  # as the loop's faq-train run had them, its default encoding too
+        train=train_file,
+        val=val_file,
+        limit=LIMIT,
+        feedback=(loop.feedback_file,),
+        answer_encoding=DEFAULT_ANSWER_ENCODING,
     )
 
     def current(changed: TrainInputs) -> bool:
@@ -313,6 +318,7 @@ def test_skip_if_current_retrains_when_the_feedback_changes(
 
     assert current(inputs)
     assert not current(replace(inputs, feedback=()))
+    assert not current(replace(inputs, answer_encoding=AnswerEncoding()))
     assert not current(replace(inputs, feedback_repeat=FEEDBACK_REPEAT + 1))
     more = tmp_path / "more_feedback.jsonl"
     more.write_text(
