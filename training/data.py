@@ -38,13 +38,6 @@ class Pairs:
             self.sources + other.sources,
         )
 
-    def subset(self, indices: list[int]) -> Pairs:
-        return Pairs(
-            [self.questions[i] for i in indices],
-            [self.answers[i] for i in indices],
-            [self.sources[i] for i in indices],
-        )
-
 
 def load_pair_entries(path: Path, limit: int | None = None) -> list[FaqEntry]:
     """Every line must have a question and an answer; a bad line stops with file and line."""
