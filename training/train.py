@@ -299,9 +299,10 @@ def run_training(
     model = SimilarityModel(encoders=base.model.encoders["default"], head=head.to(base.device))
     tuned = {"pool": best.pool, "ask": best.ask}
     as_trained: dict[str, Any] = {}
-    with torch.no_grad():
-        val_questions, val_answers = head(torch.as_tensor(val_q)), head(torch.as_tensor(val_a))
-    if inputs.answer_encoding.mixes:
+    if not inputs.answer_encoding.mixes:
+        with torch.no_grad():
+            val_questions, val_answers = head(torch.as_tensor(val_q)), head(torch.as_tensor(val_a))
+    else:
         val_questions, val_answers = _as_served(model, base.device, inputs, settings, progress)
         as_trained = {"tuned_answers_as_trained": tuned}
         tuned = {
