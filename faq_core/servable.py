@@ -82,6 +82,11 @@ class Servable:
     model_id: str
     manifest: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Once, not per call: walking the model's modules to set the mode costs ~0.5 ms, 5% of
+        # encoding one question.
+        self.model.eval()
+
     @property
     def dim(self) -> int:
         return int(self.model.head.output_size)
@@ -108,7 +113,8 @@ class Servable:
             return np.zeros((0, self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
         collate = self.model.get_collate_fn()
-        self.model.eval()
+        if self.model.training:  # someone trained it since: inference needs eval mode again
+            self.model.eval()
         chunks = []
         with torch.inference_mode():
             starts = range(0, len(texts), batch_size)
@@ -190,7 +196,6 @@ def encoder_only(base_model: str | None, device: str = "auto") -> Servable:
     model = build_model(base_model, EmptyHead)
     target = resolve_device(device)
     model.to(target)
-    model.eval()  # SimilarityModel.train() returns None, so this cannot be chained
     return Servable(model=model, device=target, model_id=base_model_id(base_model))
 
 

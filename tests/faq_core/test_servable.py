@@ -338,3 +338,17 @@ def test_encode_nothing_gives_an_empty_matrix(servable: Servable) -> None:
     empty = servable.encode([])
     assert empty.shape == (0, servable.dim)
     assert empty.dtype == np.float32
+
+
+def test_a_servable_encodes_in_eval_mode_even_after_its_model_was_trained(
+    trained_servable_dir: Path,
+) -> None:
+    loaded = load_servable(trained_servable_dir)
+    reference = loaded.encode(TEXTS)
+    model = loaded.model
+    model.train()  # dropout on: left this way, two encodings of the same texts would differ
+    rebuilt = Servable(model=model, device=loaded.device, model_id=loaded.model_id)
+    assert not model.training
+    model.train()
+    assert np.allclose(rebuilt.encode(TEXTS), reference, atol=1e-6)
+    assert not any(module.training for module in model.modules())
