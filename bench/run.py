@@ -3,10 +3,11 @@
     python -m bench.run --model var/model --data ../shared/data/cloud_faq/cloud_faq_dataset.jsonl
 
 Steps, each against the same servable in the same run (ratios are what count; absolute times drift):
-1. the model's own encode speed (bench/encode.py), fp32 and int8;
+1. the model's own encode speed (bench/encode.py), fp32 and the faster paths: int8, and bf16
+   where the CPU computes in bfloat16 natively (elsewhere it is emulated: slow, so not measured);
 2. the indexer on the whole data file into a fresh embedded store (texts/s vs the raw encode);
 3. the service (`faq-serve`) under wrk: 1 client, 32 clients, 256 clients; its resident memory;
-4. the same with the int8 model path;
+4. the same with each faster path;
 5. the straightforward server (bench/naive_server.py) at 32 clients.
 The load generator, wrk, is a process of its own (Debian package `wrk`).
 """
@@ -27,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from faq_core.servable import cpu_has_native_bf16
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
@@ -162,7 +165,8 @@ def main() -> None:
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     try:
-        log("1/5 raw encode, fp32 and int8")
+        paths = ["none", "int8", *(["bf16"] if cpu_has_native_bf16() else [])]
+        log(f"1/5 raw encode: {', '.join(paths)}")
         encode_cmd = [
             python,
             "-m",
@@ -172,9 +176,7 @@ def main() -> None:
             "--data",
             str(args.data),
         ]
-        results["encode"] = {
-            q: run_json([*encode_cmd, "--quantize", q], env) for q in ("none", "int8")
-        }
+        results["encode"] = {q: run_json([*encode_cmd, "--quantize", q], env) for q in paths}
 
         log("2/5 indexer, whole data file, fresh embedded store")
         store_env = {**env, "FAQ_STORE_PATH": str(work / "store")}
@@ -182,8 +184,8 @@ def main() -> None:
             [python, "-m", "indexer", "--data", str(args.data), "--quiet"], store_env
         )
 
-        for quantize in ("none", "int8"):
-            label = "service" if quantize == "none" else "service_int8"
+        for quantize in paths:
+            label = "service" if quantize == "none" else f"service_{quantize}"
             log(f"3/5 {label} under load")
             port = 8200 + len(results)
             cmd = [python, "-m", "service", "--port", str(port), "--log-level", "warning"]

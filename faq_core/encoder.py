@@ -61,7 +61,7 @@ class _PackedForward(torch.nn.Module):
             position_ids=position_ids,
             token_type_ids=torch.zeros_like(input_ids),
         ).last_hidden_state
-        features = {"sentence_embedding": pooling @ hidden.flatten(0, 1)}
+        features = {"sentence_embedding": pooling.to(hidden.dtype) @ hidden.flatten(0, 1)}
         for module in self.after_pooling:
             features = module(features)
         embeddings: torch.Tensor = features["sentence_embedding"]
@@ -77,6 +77,7 @@ class SentenceEncoder(Encoder):
         self._graph: torch.jit.ScriptModule | None = None
         self._graph_inputs: tuple[str, ...] = ()
         self._packed: _PackedForward | None = None  # None: pad each text to the batch's longest
+        self._buckets = False
 
     @property
     def packable(self) -> bool:
@@ -91,9 +92,10 @@ class SentenceEncoder(Encoder):
             and modules[1].pooling_mode == "mean"
         )
 
-    def pack(self, row_tokens: int = 64) -> bool:
+    def pack(self, row_tokens: int = 64, *, buckets: bool = False) -> bool:
         """Encode texts packed into rows of about `row_tokens` tokens from now on, not padded to
         the longest text of the batch; False (and nothing changes) when the model is not packable.
+        With `buckets`, batches are padded to a few shapes (faq_core.packing.bucketed).
 
         Questions of concurrent users differ in length: padded, a batch of 32 costs as if every
         question were as long as the longest. Packed, it costs what its tokens cost. Inference only.
@@ -101,6 +103,7 @@ class SentenceEncoder(Encoder):
         if not self.packable:
             return False
         self._packed = _PackedForward(self.transformer, row_tokens).eval()
+        self._buckets = buckets
         return True
 
     def trace(self) -> None:
@@ -144,19 +147,31 @@ class SentenceEncoder(Encoder):
         """Pad to the longest text of the batch, truncate to the model's maximum length."""
         return dict(self.transformer.preprocess(texts))
 
-    def tokenize_packed(self, texts: list[str]) -> dict[str, torch.Tensor]:
-        """Tokenized as `tokenize` does, then packed into rows (see `pack`)."""
+    def tokenize_packed(self, texts: list[str]) -> dict[str, Any]:
+        """Tokenized as `tokenize` does, then packed into rows (see `pack`); `texts` counts the
+        texts, as bucketed rows may pool more embeddings than there are texts."""
         assert self._packed is not None, "pack() first"
         padded = self.tokenize(texts)
-        return pack_rows(padded["input_ids"], padded["attention_mask"], self._packed.row_tokens)
+        packed: dict[str, Any] = pack_rows(
+            padded["input_ids"],
+            padded["attention_mask"],
+            self._packed.row_tokens,
+            buckets=self._buckets,
+        )
+        packed["texts"] = len(texts)
+        return packed
 
-    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
         if self._graph is not None:
             embeddings: torch.Tensor = self._graph(*(batch[k] for k in self._graph_inputs))
-            return embeddings
-        if self._packed is not None:
-            return self._packed(*(batch[k] for k in PACKED_KEYS))
-        return self.transformer(batch)["sentence_embedding"]
+        elif self._packed is not None:
+            embeddings = self._packed(*(batch[k] for k in PACKED_KEYS))
+        else:
+            embeddings = self.transformer(batch)["sentence_embedding"]
+        if "texts" in batch:
+            embeddings = embeddings[: batch["texts"]]
+        # A bfloat16 encoder hands the head float32, as it was trained.
+        return embeddings.float()
 
     def save(self, output_path: str) -> None:
         self.transformer.save(output_path)

@@ -32,22 +32,50 @@ def place(lengths: list[int], row_tokens: int) -> list[list[int]]:
     return rows
 
 
+def _round_up(n: int, step: int) -> int:
+    return -(-n // step) * step
+
+
+def bucketed(rows: int, width: int, texts: int) -> tuple[int, int, int]:
+    """The shape a packed batch is padded to so that batches come in a few shapes only: widths
+    in steps of 16 tokens up to 64 and of 64 beyond, row and text counts in steps of 4 past 4.
+
+    Some kernels keep state for every input shape they meet (oneDNN's bfloat16 path does: a
+    service's memory grew for as long as new batch shapes came); a few dozen shapes bound it, for
+    a little padding."""
+    step = 16 if width <= 64 else 64
+    return (
+        rows if rows <= 4 else _round_up(rows, 4),
+        _round_up(width, step),
+        texts if texts <= 4 else _round_up(texts, 4),
+    )
+
+
 def pack_rows(
-    input_ids: torch.Tensor, attention_mask: torch.Tensor, row_tokens: int
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    row_tokens: int,
+    *,
+    buckets: bool = False,
 ) -> dict[str, torch.Tensor]:
     """A padded batch (texts × tokens, right-padded) as packed rows.
 
     Returns `input_ids`, `position_ids` and `segments` (rows × tokens; segment -1 is padding, else
     the text's index) and `pooling` (texts × all row tokens: the weights that average each text's
-    tokens).
+    tokens). With `buckets`, the shape is padded to one of a few (`bucketed`): padding rows and
+    tokens are segment -1, and the pooling rows past the last text are zero (their embeddings
+    are to be dropped).
     """
     lengths = attention_mask.sum(dim=1).tolist()
     rows = place(lengths, row_tokens)
+    n_rows, n_texts = len(rows), len(lengths)
     width = max(sum(lengths[i] for i in row) for row in rows)
-    ids = torch.zeros((len(rows), width), dtype=input_ids.dtype)
-    positions = torch.zeros((len(rows), width), dtype=torch.long)
-    segments = torch.full((len(rows), width), -1, dtype=torch.long)
-    pooling = torch.zeros((len(lengths), len(rows) * width))
+    if buckets:
+        n_rows, width, n_texts = bucketed(n_rows, width, n_texts)
+    ids = torch.zeros((n_rows, width), dtype=input_ids.dtype)
+    positions = torch.zeros((n_rows, width), dtype=torch.long)
+    segments = torch.full((n_rows, width), -1, dtype=torch.long)
+    pooling = torch.zeros((n_texts, n_rows * width))
     for r, row in enumerate(rows):
         start = 0
         for i in row:

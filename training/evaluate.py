@@ -28,17 +28,19 @@ def evaluate_entries(
     }
 
 
-INT8_SUFFIX = ":int8"
+QUANTIZED_SUFFIXES = (":int8", ":bf16")
 
 
 def load_model(name: str, device: str, base_model: str | None = None) -> Servable:
-    """A servable directory, encoded as the service encodes it (packed rows); `DIR:int8`: the
-    same as the service runs it with FAQ_QUANTIZE=int8; or `untuned`: the base encoder alone
-    (no head), for comparison."""
+    """A servable directory, encoded as the service encodes it (packed rows); `DIR:int8` or
+    `DIR:bf16`: the same as the service runs it with FAQ_QUANTIZE=int8 or bf16; or `untuned`: the
+    base encoder alone (no head), for comparison."""
     if name == UNTUNED:
         return encoder_only(base_model, device)
-    if name.endswith(INT8_SUFFIX):
-        return load_servable(Path(name.removesuffix(INT8_SUFFIX)), device, "int8", pack=True)
+    for suffix in QUANTIZED_SUFFIXES:
+        if name.endswith(suffix):
+            path = Path(name.removesuffix(suffix))
+            return load_servable(path, device, suffix.removeprefix(":"), pack=True)
     return load_servable(Path(name), device, pack=True)
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from faq_core.packing import pack_rows, place
+from faq_core.errors import ServableError
+from faq_core.packing import bucketed, pack_rows, place
 from faq_core.servable import Servable, load_servable
 
 QUESTIONS = [
@@ -59,15 +60,56 @@ def test_packed_rows_hold_each_texts_tokens_positions_and_pooling_weights() -> N
     assert bool((ids[segments == -1] == 0).all())
 
 
-@pytest.mark.parametrize("trace", [False, True], ids=["eager", "traced"])
+def test_bucketed_shapes_hold_the_batch_and_are_few() -> None:
+    shapes = set()
+    for rows in range(1, 17):
+        for width in range(1, 513):
+            for texts in range(rows, 33):
+                shape = bucketed(rows, width, texts)
+                assert shape[0] >= rows and shape[1] >= width and shape[2] >= texts
+                # Never more than a step of padding: at most 3 rows, 15 or 63 tokens, 3 texts.
+                assert shape[0] - rows < 4 and shape[2] - texts < 4
+                assert shape[1] - width < (16 if width <= 64 else 64)
+                shapes.add(shape)
+    # Each dimension takes a handful of values, so a kernel's state kept per shape is kept a
+    # bounded number of times, where exact shapes number 16 x 512 x up to 32.
+    assert {rows for rows, _, _ in shapes} == {1, 2, 3, 4, 8, 12, 16}
+    assert {width for _, width, _ in shapes} == {16, 32, 48, 64, *range(128, 513, 64)}
+    assert {texts for _, _, texts in shapes} == {1, 2, 3, 4, *range(8, 33, 4)}
+
+
+def test_bucketed_rows_pad_with_segments_no_text_attends_to_and_pool_nothing() -> None:
+    input_ids = torch.tensor([[101, 7, 8, 102, 0], [101, 9, 102, 0, 0]] * 3)
+    mask = (input_ids != 0).long()
+    exact = pack_rows(input_ids, mask, row_tokens=8)
+    padded = pack_rows(input_ids, mask, row_tokens=8, buckets=True)
+    rows, width = exact["input_ids"].shape
+    assert padded["input_ids"].shape == bucketed(rows, width, 6)[:2] != (rows, width)
+    assert padded["pooling"].shape[0] == bucketed(rows, width, 6)[2] > 6
+    for key in ("input_ids", "position_ids", "segments"):
+        assert padded[key][:rows, :width].tolist() == exact[key].tolist()
+    outside = torch.ones_like(padded["segments"], dtype=torch.bool)
+    outside[:rows, :width] = False
+    assert bool((padded["segments"][outside] == -1).all())
+    assert float(padded["pooling"][6:].abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize(
+    ("trace", "buckets"),
+    [(False, False), (True, False), (True, True)],
+    ids=["eager", "traced", "traced-bucketed"],
+)
 def test_packed_encoding_gives_the_padded_embeddings(
-    trained_servable_dir: Path, servable: Servable, trace: bool
+    trained_servable_dir: Path, servable: Servable, trace: bool, buckets: bool
 ) -> None:
     """On texts of mixed lengths, one longer than a row and one past the model's maximum."""
     too_long = " ".join(QUESTIONS * 20)
     texts = [*QUESTIONS, too_long, *QUESTIONS[::-1]]
-    packed = load_servable(trained_servable_dir, "cpu", pack=True, trace=trace)
+    packed = load_servable(trained_servable_dir, "cpu")
     encoder = next(iter(packed.model.encoders.values()))
+    assert encoder.pack(buckets=buckets)
+    if trace:
+        encoder.trace()
     assert encoder.get_collate_fn() == encoder.tokenize_packed
     for batch_size in (1, 4, 64):
         assert np.allclose(
@@ -89,3 +131,24 @@ def test_int8_packed_stays_as_close_to_fp32_as_int8_padded(
     }
     assert similarity[True].min() > 0.95
     assert similarity[True].mean() > similarity[False].mean() - 0.01
+
+
+def test_bf16_encodes_nearly_as_fp32_does(trained_servable_dir: Path, servable: Servable) -> None:
+    """Traced and bucketed, on batches of several shapes: the same vectors to bfloat16's
+    precision, so the same best answers."""
+    bf16 = load_servable(trained_servable_dir, "cpu", "bf16", pack=True, trace=True)
+    texts = [*QUESTIONS, " ".join(QUESTIONS * 20), *QUESTIONS[::-1]]
+    for batch_size in (1, 5, 64):
+        vectors = bf16.encode(texts, batch_size=batch_size)
+        assert vectors.dtype == np.float32
+        assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+        assert np.sum(vectors * servable.encode(texts), axis=1).min() > 0.99
+    fp32 = servable.encode(QUESTIONS)
+    assert np.argmax(bf16.encode(QUESTIONS) @ fp32.T, axis=1).tolist() == list(
+        range(len(QUESTIONS))
+    )
+
+
+def test_bf16_without_packing_is_refused(trained_servable_dir: Path) -> None:
+    with pytest.raises(ServableError, match="FAQ_PACK"):
+        load_servable(trained_servable_dir, "cpu", "bf16")

@@ -112,5 +112,7 @@ def test_port_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_unknown_quantization_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAQ_QUANTIZE", "int4")
-    with pytest.raises(ValidationError, match=r"quantize\n.*Input should be 'none' or 'int8'"):
+    with pytest.raises(
+        ValidationError, match=r"quantize\n.*Input should be 'none', 'int8' or 'bf16'"
+    ):
         Settings()

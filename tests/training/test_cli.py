@@ -138,23 +138,24 @@ def test_train_refuses_a_feedback_repeat_below_one(
     assert "--feedback-repeat must be at least 1" in capsys.readouterr().err
 
 
-def test_eval_reports_the_quality_cost_of_int8(
-    trained_servable_dir: Path, small_val: Path, capsys
+@pytest.mark.parametrize("quantize", ["int8", "bf16"])
+def test_eval_reports_the_quality_cost_of_a_faster_path(
+    trained_servable_dir: Path, small_val: Path, capsys, quantize: str
 ) -> None:
-    int8 = f"{trained_servable_dir}:int8"
-    eval_main(["--model", str(trained_servable_dir), "--model", int8, "--data", str(small_val)])
+    faster = f"{trained_servable_dir}:{quantize}"
+    eval_main(["--model", str(trained_servable_dir), "--model", faster, "--data", str(small_val)])
     result = json.loads(capsys.readouterr().out)
     fp32_pool = result["models"][str(trained_servable_dir)]["pool"]
-    int8_pool = result["models"][int8]["pool"]
+    faster_pool = result["models"][faster]["pool"]
     # The same servable (same id), encoded another way: close, and the difference is reported.
     assert (
-        result["models"][int8]["model_id"]
+        result["models"][faster]["model_id"]
         == result["models"][str(trained_servable_dir)]["model_id"]
     )
-    assert result["differences"][int8]["pool"]["mrr"] == pytest.approx(
-        int8_pool["mrr"] - fp32_pool["mrr"], abs=1e-4
+    assert result["differences"][faster]["pool"]["mrr"] == pytest.approx(
+        faster_pool["mrr"] - fp32_pool["mrr"], abs=1e-4
     )
-    assert abs(int8_pool["mrr"] - fp32_pool["mrr"]) < 0.05
+    assert abs(faster_pool["mrr"] - fp32_pool["mrr"]) < 0.05
 
 
 @pytest.mark.parametrize(
