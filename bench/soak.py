@@ -543,6 +543,9 @@ def main() -> None:
     parser.add_argument("--progress-s", type=float, default=30.0)
     parser.add_argument("--max-growth-pct", type=float, default=5.0)
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
+    parser.add_argument(
+        "--quantize", choices=("none", "int8", "bf16"), default="none", help="as FAQ_QUANTIZE"
+    )
     parser.add_argument("--out", type=Path, default=BENCH / "SOAK.md")
     args = parser.parse_args()
     if not 0 < args.writers < args.clients or args.minutes <= 0 or args.warmup_s < 0:
@@ -556,6 +559,7 @@ def main() -> None:
         "TOKENIZERS_PARALLELISM": "false",
         "FAQ_MODEL_PATH": str(args.model.resolve()),
         "FAQ_DEVICE": args.device,
+        "FAQ_QUANTIZE": args.quantize,
         "FAQ_API_KEY": key,
     }
     # Only the embedded store: a Qdrant server would be off the loopback-only path and shared.
