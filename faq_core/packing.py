@@ -38,14 +38,16 @@ def _round_up(n: int, step: int) -> int:
 
 def bucketed(rows: int, width: int, texts: int) -> tuple[int, int, int]:
     """The shape a packed batch is padded to so that batches come in a few shapes only: widths
-    in steps of 16 tokens up to 64 and of 64 beyond, row and text counts in steps of 4 past 4.
+    in steps of 16 tokens up to 64 and of 64 beyond, rows as they are up to 16 and in steps of 8
+    beyond, texts in steps of 4 past 4.
 
     Some kernels keep state for every input shape they meet (oneDNN's bfloat16 path does: a
-    service's memory grew for as long as new batch shapes came); a few dozen shapes bound it, for
-    a little padding."""
+    service's memory grew for as long as new batch shapes came); a few hundred shapes bound it.
+    Rows are left nearly as they are because padding them costs the most, and few row counts
+    occur: the rows of a batch of several are nearly full."""
     step = 16 if width <= 64 else 64
     return (
-        rows if rows <= 4 else _round_up(rows, 4),
+        rows if rows <= 16 else _round_up(rows, 8),
         _round_up(width, step),
         texts if texts <= 4 else _round_up(texts, 4),
     )

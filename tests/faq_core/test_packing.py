@@ -62,20 +62,20 @@ def test_packed_rows_hold_each_texts_tokens_positions_and_pooling_weights() -> N
 
 def test_bucketed_shapes_hold_the_batch_and_are_few() -> None:
     shapes = set()
-    for rows in range(1, 17):
-        for width in range(1, 513):
-            for texts in range(rows, 33):
+    for rows in range(1, 41):
+        for width in range(1, 513, 3):
+            for texts in range(rows, 65, 5):
                 shape = bucketed(rows, width, texts)
                 assert shape[0] >= rows and shape[1] >= width and shape[2] >= texts
-                # Never more than a step of padding: at most 3 rows, 15 or 63 tokens, 3 texts.
-                assert shape[0] - rows < 4 and shape[2] - texts < 4
+                # Never more than a step of padding: 7 rows, 15 or 63 tokens, 3 texts.
+                assert shape[0] - rows < 8 and shape[2] - texts < 4
                 assert shape[1] - width < (16 if width <= 64 else 64)
                 shapes.add(shape)
-    # Each dimension takes a handful of values, so a kernel's state kept per shape is kept a
-    # bounded number of times, where exact shapes number 16 x 512 x up to 32.
-    assert {rows for rows, _, _ in shapes} == {1, 2, 3, 4, 8, 12, 16}
+    # Each dimension takes few values, so a kernel's state kept per shape is kept a bounded
+    # number of times, where exact shapes number in the tens of thousands.
+    assert {rows for rows, _, _ in shapes} == {*range(1, 17), 24, 32, 40}
     assert {width for _, width, _ in shapes} == {16, 32, 48, 64, *range(128, 513, 64)}
-    assert {texts for _, _, texts in shapes} == {1, 2, 3, 4, *range(8, 33, 4)}
+    assert {texts for _, _, texts in shapes} <= {1, 2, 3, 4, *range(8, 65, 4)}
 
 
 def test_bucketed_rows_pad_with_segments_no_text_attends_to_and_pool_nothing() -> None:
