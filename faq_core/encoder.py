@@ -61,7 +61,9 @@ class _PackedForward(torch.nn.Module):
             position_ids=position_ids,
             token_type_ids=torch.zeros_like(input_ids),
         ).last_hidden_state
-        features = {"sentence_embedding": pooling.to(hidden.dtype) @ hidden.flatten(0, 1)}
+        # Pooled in float32 whatever the encoder's precision: the head takes float32, and
+        # bfloat16 kernels keep state per shape, of which the number of texts would add more.
+        features = {"sentence_embedding": pooling @ hidden.flatten(0, 1).float()}
         for module in self.after_pooling:
             features = module(features)
         embeddings: torch.Tensor = features["sentence_embedding"]
@@ -147,31 +149,24 @@ class SentenceEncoder(Encoder):
         """Pad to the longest text of the batch, truncate to the model's maximum length."""
         return dict(self.transformer.preprocess(texts))
 
-    def tokenize_packed(self, texts: list[str]) -> dict[str, Any]:
-        """Tokenized as `tokenize` does, then packed into rows (see `pack`); `texts` counts the
-        texts, as bucketed rows may pool more embeddings than there are texts."""
+    def tokenize_packed(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        """Tokenized as `tokenize` does, then packed into rows (see `pack`)."""
         assert self._packed is not None, "pack() first"
         padded = self.tokenize(texts)
-        packed: dict[str, Any] = pack_rows(
+        return pack_rows(
             padded["input_ids"],
             padded["attention_mask"],
             self._packed.row_tokens,
             buckets=self._buckets,
         )
-        packed["texts"] = len(texts)
-        return packed
 
-    def forward(self, batch: dict[str, Any]) -> torch.Tensor:
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         if self._graph is not None:
             embeddings: torch.Tensor = self._graph(*(batch[k] for k in self._graph_inputs))
-        elif self._packed is not None:
-            embeddings = self._packed(*(batch[k] for k in PACKED_KEYS))
-        else:
-            embeddings = self.transformer(batch)["sentence_embedding"]
-        if "texts" in batch:
-            embeddings = embeddings[: batch["texts"]]
-        # A bfloat16 encoder hands the head float32, as it was trained.
-        return embeddings.float()
+            return embeddings
+        if self._packed is not None:
+            return self._packed(*(batch[k] for k in PACKED_KEYS))
+        return self.transformer(batch)["sentence_embedding"]
 
     def save(self, output_path: str) -> None:
         self.transformer.save(output_path)

@@ -36,21 +36,17 @@ def _round_up(n: int, step: int) -> int:
     return -(-n // step) * step
 
 
-def bucketed(rows: int, width: int, texts: int) -> tuple[int, int, int]:
+def bucketed(rows: int, width: int) -> tuple[int, int]:
     """The shape a packed batch is padded to so that batches come in a few shapes only: widths
     in steps of 16 tokens up to 64 and of 64 beyond, rows as they are up to 16 and in steps of 8
-    beyond, texts in steps of 4 past 4.
+    beyond.
 
     Some kernels keep state for every input shape they meet (oneDNN's bfloat16 path does: a
-    service's memory grew for as long as new batch shapes came); a few hundred shapes bound it.
+    service's memory grew for as long as new batch shapes came); a few dozen shapes bound it.
     Rows are left nearly as they are because padding them costs the most, and few row counts
     occur: the rows of a batch of several are nearly full."""
     step = 16 if width <= 64 else 64
-    return (
-        rows if rows <= 16 else _round_up(rows, 8),
-        _round_up(width, step),
-        texts if texts <= 4 else _round_up(texts, 4),
-    )
+    return (rows if rows <= 16 else _round_up(rows, 8)), _round_up(width, step)
 
 
 def pack_rows(
@@ -64,20 +60,18 @@ def pack_rows(
 
     Returns `input_ids`, `position_ids` and `segments` (rows × tokens; segment -1 is padding, else
     the text's index) and `pooling` (texts × all row tokens: the weights that average each text's
-    tokens). With `buckets`, the shape is padded to one of a few (`bucketed`): padding rows and
-    tokens are segment -1, and the pooling rows past the last text are zero (their embeddings
-    are to be dropped).
+    tokens). With `buckets`, the rows are padded to one of a few shapes (`bucketed`): padding
+    rows and tokens are segment -1, pooled by no text.
     """
     lengths = attention_mask.sum(dim=1).tolist()
     rows = place(lengths, row_tokens)
-    n_rows, n_texts = len(rows), len(lengths)
-    width = max(sum(lengths[i] for i in row) for row in rows)
+    n_rows, width = len(rows), max(sum(lengths[i] for i in row) for row in rows)
     if buckets:
-        n_rows, width, n_texts = bucketed(n_rows, width, n_texts)
+        n_rows, width = bucketed(n_rows, width)
     ids = torch.zeros((n_rows, width), dtype=input_ids.dtype)
     positions = torch.zeros((n_rows, width), dtype=torch.long)
     segments = torch.full((n_rows, width), -1, dtype=torch.long)
-    pooling = torch.zeros((n_texts, n_rows * width))
+    pooling = torch.zeros((len(lengths), n_rows * width))
     for r, row in enumerate(rows):
         start = 0
         for i in row:
