@@ -42,6 +42,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.run import BENCH, Server, machine, run_json, wrk
+from faq_core.settings import FASTER_PATHS
 
 # Scrapes and readiness are not load; leave them out of the throughput.
 _NOT_LOAD = frozenset({"/metrics", "/readyz", "/healthz"})
@@ -544,7 +545,7 @@ def main() -> None:
     parser.add_argument("--max-growth-pct", type=float, default=5.0)
     parser.add_argument("--device", choices=("cpu", "cuda", "auto"), default="cpu")
     parser.add_argument(
-        "--quantize", choices=("none", "int8", "bf16"), default="none", help="as FAQ_QUANTIZE"
+        "--quantize", choices=("none", *FASTER_PATHS), default="none", help="as FAQ_QUANTIZE"
     )
     parser.add_argument("--out", type=Path, default=BENCH / "SOAK.md")
     args = parser.parse_args()

