@@ -10,7 +10,8 @@ def _check(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
-def _service_key(quantize: str) -> str:
+def service_key(quantize: str) -> str:
+    """Where bench/run.py keeps the service's figures for a model path (FAQ_QUANTIZE value)."""
     return "service" if quantize == "none" else f"service_{quantize}"
 
 
@@ -75,9 +76,9 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
         *[
             (
                 f"service{'' if q == 'none' else f' ({q})'} resident memory, peak (cloud FAQ indexed)",
-                f"{_peak_mb(r[_service_key(q)]):.0f} MB",
+                f"{_peak_mb(r[service_key(q)]):.0f} MB",
                 "<= 800 MB",
-                _peak_mb(r[_service_key(q)]) <= 800,
+                _peak_mb(r[service_key(q)]) <= 800,
             )
             for q in ["none", *faster]
         ],
@@ -113,7 +114,7 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
         f"| model, batched answers ({paths}) | {_each(r, 'batched_answers_per_s')} answers/s |",
     ]
     for q in ["none", *faster]:
-        label, runs = ("service" if q == "none" else f"service, {q}"), r[_service_key(q)]
+        label, runs = ("service" if q == "none" else f"service, {q}"), r[service_key(q)]
         for key in ("c1", "c32", "c256"):
             run = runs[key]
             lines.append(

@@ -29,6 +29,7 @@ from typing import Any
 
 import httpx
 
+from bench.report import service_key
 from faq_core.servable import cpu_has_native_bf16
 from faq_core.settings import FASTER_PATHS
 
@@ -187,7 +188,7 @@ def main() -> None:
         )
 
         for quantize in paths:
-            label = "service" if quantize == "none" else f"service_{quantize}"
+            label = service_key(quantize)
             log(f"3/5 {label} under load")
             port = 8200 + len(results)
             cmd = [python, "-m", "service", "--port", str(port), "--log-level", "warning"]
