@@ -2,16 +2,18 @@
 
 Jobs wait in a bounded queue; worker threads each take as many as fit in a batch, encode them
 together and resolve each job's future on its own event loop. Under load (recent batches of
-several) a worker lingers a few milliseconds for more jobs before encoding. A job may name a step
+several) a worker lingers for more jobs while they keep arriving, and takes its share of what
+waits rather than all of it, so that the workers' batches stay even. A job may name a step
 that follows on the worker (`then`, such as the search for a question's answers): the jobs of a
 batch that name the same step go through it together, so the store gets one batch of queries and
 no request needs another thread hop. With several workers, batches are encoded side by side, each
-on its share of the cores, and a batch that has the machine to itself gets all of it (the encode
-function is told which: `alone`). Each job names its model, so that while the service switches
-servables old and new questions never mix. What cannot be served in time is refused at once
-(Overloaded, which the service answers with 429 and Retry-After) rather than left to time out: a
-job is refused when the queue is full or when the texts already waiting would take longer than
-`max_wait_s` to encode, and a job that still waited longer than that is dropped unencoded.
+on its share of the cores, and under light traffic a batch that has the machine to itself gets
+all of it (the encode function is told which: `alone`). Each job names its model, so that while
+the service switches servables old and new questions never mix. What cannot be served in time
+is refused at once (Overloaded, which the service answers with 429 and Retry-After) rather than
+left to time out: a job is refused when the queue is full or when the texts already waiting
+would take longer than `max_wait_s` to encode, and a job that still waited longer than that is
+dropped unencoded.
 """
 
 from __future__ import annotations
@@ -149,11 +151,27 @@ class EncodeBatcher:
                 self._waiting_texts -= len(item.texts)
         return item
 
+    @property
+    def loaded(self) -> bool:
+        """Whether recent batches held several questions each: many clients at once."""
+        return self.typical_batch >= max(2.0, self.max_batch / 8)
+
     def _take_batch(self, first: _Job) -> list[_Job]:
+        """`first` and the jobs that join it. Under load, a batch waits for the next job while
+        jobs keep coming (`linger_s` after each, at most 4 × `linger_s` in all): when a batch is
+        answered its clients ask again one by one, as the event loop lets them in. And while
+        fewer than a full batch wait, a worker takes its share of them: one worker taking all
+        left the other the stragglers, and a straggler's client then cycled through that worker
+        alone, a question at a time, each costing nearly what eight do, while the others waited
+        for the big batch."""
         jobs, size = [first], len(first.texts)
-        loaded = self.linger_s > 0 and self.typical_batch >= max(2.0, self.max_batch / 8)
-        until = first.enqueued + self.linger_s if loaded else 0.0
-        while size < self.max_batch:
+        limit = self.max_batch
+        if self.loaded and self._waiting_texts + size < self.max_batch:
+            limit = math.ceil(self.max_batch / self.workers)
+        linger = self.loaded and self.linger_s > 0
+        started = time.monotonic()
+        until = started + self.linger_s if linger else 0.0
+        while size < limit:
             try:
                 item = self._take(timeout=max(0.0, until - time.monotonic()))
             except queue.Empty:
@@ -164,6 +182,8 @@ class EncodeBatcher:
             assert isinstance(item, _Job)
             jobs.append(item)
             size += len(item.texts)
+            if linger:
+                until = min(started + 4 * self.linger_s, time.monotonic() + self.linger_s)
         return jobs
 
     def _take_as_helper(self) -> _Job | object:
@@ -207,7 +227,9 @@ class EncodeBatcher:
     def _encode_jobs(self, jobs: list[_Job]) -> None:
         texts = [text for job in jobs for text in job.texts]
         with self._lock:
-            alone = self._encoding == 0
+            # Under load another batch is about to start: one holding every thread would then
+            # share the cores with it, and each of its threads would wait for the slowest.
+            alone = self._encoding == 0 and not self.loaded
             self._encoding += 1
         started = time.perf_counter()
         try:

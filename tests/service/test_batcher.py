@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -195,12 +196,13 @@ def test_jobs_naming_a_step_go_through_it_together_after_encoding(servable: Serv
     assert isinstance(failing, ConnectionError)
 
 
-@pytest.mark.parametrize(("typical_batch", "expected_batches"), [(32.0, [2]), (1.0, [1, 1])])
+@pytest.mark.parametrize(("typical_batch", "expected_batches"), [(32.0, [3]), (1.0, [1, 1, 1])])
 def test_under_load_a_batch_lingers_for_more_questions(
     servable: Servable, typical_batch: float, expected_batches: list[int]
 ) -> None:
-    """After batches of many (load), a second question arriving 50 ms after the first joins its
-    batch; after lone questions (light traffic) the first is encoded at once."""
+    """After batches of many (load), questions arriving 200 ms apart join one batch, as each
+    extends the wait (300 ms) for the next; after lone questions (light traffic) each is encoded
+    at once."""
     batch_sizes: list[int] = []
     batcher = EncodeBatcher(
         by_model,
@@ -212,14 +214,79 @@ def test_under_load_a_batch_lingers_for_more_questions(
     )
     batcher.typical_batch = typical_batch
 
-    async def two_questions_50_ms_apart() -> None:
+    async def three_questions_200_ms_apart() -> None:
         batcher.start()
         try:
-            first = asyncio.ensure_future(batcher.encode(QUESTIONS[:1], servable))
-            await asyncio.sleep(0.05)
-            await asyncio.gather(first, batcher.encode(QUESTIONS[1:2], servable))
+            asked = []
+            for question in QUESTIONS[:3]:
+                asked.append(asyncio.ensure_future(batcher.encode([question], servable)))
+                await asyncio.sleep(0.2)
+            await asyncio.gather(*asked)
         finally:
             batcher.stop()
 
-    asyncio.run(two_questions_50_ms_apart())
+    asyncio.run(three_questions_200_ms_apart())
     assert batch_sizes == expected_batches
+
+
+@pytest.mark.parametrize(
+    ("typical_batch", "waiting", "expected_batches"),
+    [(32.0, 24, [8, 16]), (32.0, 40, [8, 32]), (1.0, 24, [24])],
+)
+def test_under_load_each_worker_takes_its_share_of_what_waits(
+    servable: Servable, typical_batch: float, waiting: int, expected_batches: list[int]
+) -> None:
+    """Under load, while fewer than a full batch wait, a worker takes half a batch and leaves
+    the rest to the other worker; a full batch it takes whole. Under light traffic a worker
+    takes all that waits."""
+    gate, blocked = threading.Event(), []
+    batch_sizes: list[int] = []
+
+    def encode(model: Servable, texts: list[str], alone: bool) -> np.ndarray:
+        if texts == ["hold on"]:
+            blocked.append(texts)
+            gate.wait(timeout=30)
+        return model.encode(texts)
+
+    batcher = EncodeBatcher(
+        encode, max_batch=32, max_queue=64, max_wait_s=60, on_batch=batch_sizes.append, workers=2
+    )
+    batcher.typical_batch = typical_batch
+
+    async def both_workers_busy_while_questions_queue_up() -> None:
+        batcher.start()
+        try:
+            holding = []
+            for n in (1, 2):  # one at a time, or the first worker takes both
+                holding.append(asyncio.ensure_future(batcher.encode(["hold on"], servable)))
+                while len(blocked) < n:
+                    await asyncio.sleep(0.01)
+            questions = [[QUESTIONS[i % len(QUESTIONS)]] for i in range(waiting)]
+            asked = [asyncio.ensure_future(batcher.encode(q, servable)) for q in questions]
+            await asyncio.sleep(0.1)  # all of them queued
+            assert batcher.depth == waiting
+            gate.set()
+            await asyncio.gather(*holding, *asked)
+        finally:
+            gate.set()
+            batcher.stop()
+
+    asyncio.run(both_workers_busy_while_questions_queue_up())
+    assert batch_sizes[:2] == [1, 1]
+    assert sorted(batch_sizes[2:]) == expected_batches
+
+
+def test_under_load_no_batch_takes_every_thread(servable: Servable) -> None:
+    """A batch alone gets every thread under light traffic (a lone question is answered as fast
+    as the model can), but not under load, where another batch is about to start beside it."""
+    told_alone: list[bool] = []
+
+    def encode(model: Servable, texts: list[str], alone: bool) -> np.ndarray:
+        told_alone.append(alone)
+        return model.encode(texts)
+
+    for typical_batch in (1.0, 32.0):
+        batcher = EncodeBatcher(encode, max_batch=32, max_queue=64, max_wait_s=60, workers=2)
+        batcher.typical_batch = typical_batch
+        run(batcher, [QUESTIONS[:1]], [servable])
+    assert told_alone == [True, False]
