@@ -192,9 +192,16 @@ class EncodeBatcher:
         while True:
             self._first_busy.wait()
             try:
-                return self._take(timeout=0.05)
+                item = self._take(timeout=0.05)
             except queue.Empty:
                 continue
+            if item is _STOP or self._first_busy.is_set():
+                return item
+            # The first worker went idle while this one waited for a job: the job is its.
+            assert isinstance(item, _Job)
+            with self._lock:
+                self._waiting_texts += len(item.texts)
+            self._queue.put(item)
 
     def _run(self, helper: bool) -> None:
         while True:
@@ -220,16 +227,19 @@ class EncodeBatcher:
             if not helper:
                 self._first_busy.set()
             for same_model in by_model.values():
-                self._encode_jobs(same_model)
+                self._encode_jobs(same_model, helper)
             if not helper and not self._stopping:
                 self._first_busy.clear()
 
-    def _encode_jobs(self, jobs: list[_Job]) -> None:
+    def _encode_jobs(self, jobs: list[_Job], helper: bool) -> None:
         texts = [text for job in jobs for text in job.texts]
         with self._lock:
             # Under load another batch is about to start: one holding every thread would then
-            # share the cores with it, and each of its threads would wait for the slowest.
-            alone = self._encoding == 0 and not self.loaded
+            # share the cores with it, and each of its threads would wait for the slowest. Only
+            # the first worker ever gets every thread: each thread that does keeps a pool of
+            # OpenMP threads, and with two pools the pools' threads sleep between operations
+            # instead of spinning (see service.engine.load_on_one_thread).
+            alone = not helper and self._encoding == 0 and not self.loaded
             self._encoding += 1
         started = time.perf_counter()
         try:

@@ -62,6 +62,24 @@ class Generation:
     retired: bool = False
 
 
+def load_on_one_thread(settings: Settings) -> Servable:
+    """The servable, loaded (and traced) on one torch thread.
+
+    A thread that runs torch on several threads keeps a pool of OpenMP threads for as long as it
+    lives; with a second pool alive besides an encode worker's, libgomp counts more threads than
+    cores and makes them sleep at once between parallel regions instead of spinning, and every
+    one of the model's operations then waits for a thread to wake: one question took ~30% longer
+    on the worker than the same forward pass on a thread alone. This thread (the event loop's
+    executor) lives on, so it must not keep a pool.
+    """
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return serving_model(settings)
+    finally:
+        torch.set_num_threads(threads)
+
+
 class StoreBreaker:
     """After a store failure, requests fail at once for `cooldown_s` rather than each waiting
     for the store's timeout; the first request after that (or the watcher) tries again."""
@@ -140,7 +158,7 @@ class AnswerEngine:
         built by this servable. An unreachable store is not fatal: the watcher connects later."""
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
-        servable = serving_model(settings)
+        servable = load_on_one_thread(settings)
         engine = cls(servable, settings, open_catalog(settings), on_batch, on_generation)
         engine.batcher.start()
         try:
@@ -240,7 +258,7 @@ class AnswerEngine:
         metadata = await asyncio.to_thread(store.metadata) or {}
         servable = old.servable
         if metadata.get("model_id") != servable.model_id:
-            servable = await asyncio.to_thread(serving_model, self.settings)
+            servable = await asyncio.to_thread(load_on_one_thread, self.settings)
         layout = layout_for(self.settings, dim=servable.dim, model_id=servable.model_id)
         try:
             await asyncio.to_thread(store.open, layout, create=False)

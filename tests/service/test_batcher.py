@@ -116,6 +116,31 @@ def test_workers_encode_batches_side_by_side(servable: Servable) -> None:
     assert False in told_alone, "two workers never encoded at the same time"
 
 
+def test_one_client_at_a_time_always_meets_the_first_worker(servable: Servable) -> None:
+    """Questions one after another are all encoded by the first worker, whose threads are warm
+    (and the only ones to keep a pool of OpenMP threads): a helper that was waiting for work when
+    the first worker went idle hands the job over."""
+    encoded_by: list[str] = []
+
+    def encode(model: Servable, texts: list[str], alone: bool) -> np.ndarray:
+        encoded_by.append(threading.current_thread().name)
+        return model.encode(texts)
+
+    batcher = EncodeBatcher(encode, max_batch=32, max_queue=64, max_wait_s=60, workers=2)
+
+    async def one_after_another() -> None:
+        batcher.start()
+        try:
+            for question in QUESTIONS * 3:
+                await batcher.encode([question], servable)
+                await asyncio.sleep(0.005)  # the client's round trip
+        finally:
+            batcher.stop()
+
+    asyncio.run(one_after_another())
+    assert encoded_by == ["encode-batcher-0"] * len(QUESTIONS) * 3
+
+
 def test_jobs_are_encoded_by_the_model_they_name(
     servable: Servable, untrained_servable_dir: Path
 ) -> None:
