@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
+
+from tests.support.python_process import printed_by
 
 # The service's modules, the catalog and the feedback log as the app factory opens them.
 PROGRAM = """
@@ -22,14 +22,7 @@ print(sorted({m.split(".")[0] for m in sys.modules} & {"qdrant_client", "trainin
 
 
 def loaded(tmp_path: Path, qdrant_url: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, str(tmp_path), qdrant_url],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
-    return done.stdout.strip()
+    return printed_by(PROGRAM, str(tmp_path), qdrant_url, timeout_s=120)
 
 
 def test_embedded_service_loads_neither_qdrant_client_nor_training(tmp_path: Path) -> None:

@@ -3,11 +3,11 @@ alive, libgomp stops spinning between parallel regions and every forward pass sl
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.python_process import printed_by
 
 # Threads the process gains while a thread that loaded the servable lives on (as the event loop's
 # executor thread does), after a first load has created every process-wide pool.
@@ -38,14 +38,7 @@ thread.join()
 
 
 def threads_gained(servable_dir: Path, how: str) -> int:
-    done = subprocess.run(
-        [sys.executable, "-c", PROGRAM, str(servable_dir), how],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=True,
-    )
-    return int(done.stdout.strip().splitlines()[-1])
+    return int(printed_by(PROGRAM, str(servable_dir), how).splitlines()[-1])
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
