@@ -73,7 +73,8 @@ class Settings(BaseSettings):
         5,
         ge=0,
         description="under load (recent batches of several questions), how long a batch waits "
-        "for more questions before encoding; light traffic never waits",
+        "for the next question after each one joins it, 4 times this at most; light traffic "
+        "never waits",
     )
     torch_threads: int | None = Field(None, ge=1, description="default: all cores")
     encode_workers: int | None = Field(

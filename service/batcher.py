@@ -164,11 +164,11 @@ class EncodeBatcher:
         left the other the stragglers, and a straggler's client then cycled through that worker
         alone, a question at a time, each costing nearly what eight do, while the others waited
         for the big batch."""
-        jobs, size = [first], len(first.texts)
+        jobs, size, loaded = [first], len(first.texts), self.loaded
         limit = self.max_batch
-        if self.loaded and self._waiting_texts + size < self.max_batch:
+        if loaded and self._waiting_texts + size < self.max_batch:
             limit = math.ceil(self.max_batch / self.workers)
-        linger = self.loaded and self.linger_s > 0
+        linger = loaded and self.linger_s > 0
         started = time.monotonic()
         until = started + self.linger_s if linger else 0.0
         while size < limit:
