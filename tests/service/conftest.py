@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -88,20 +89,21 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env}
         self.process: subprocess.Popen[bytes] | None = None
+        # A file, not a pipe: nobody reads a pipe while the server runs, and once it is full the
+        # server's next log line blocks its event loop.
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as this object)
 
     def start(self, timeout_s: float = 90.0, *, ready_path: str = "/readyz") -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "service", "--port", str(self.port), "--log-level", "warning"],
             env=self.env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self.log,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"faq-serve exited: {self.process.stderr.read().decode()[-2000:]}"
-                )  # type: ignore[union-attr]
+                raise RuntimeError(f"faq-serve exited: {self.stderr()[-2000:]}")
             try:
                 if httpx.get(f"{self.url}{ready_path}", timeout=1).status_code == 200:
                     return
@@ -109,6 +111,11 @@ class ServerProcess:
                 pass
             time.sleep(0.3)
         raise TimeoutError("faq-serve did not become ready")
+
+    def stderr(self) -> str:
+        """What the server logged so far."""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         assert self.process is not None
