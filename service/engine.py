@@ -59,6 +59,7 @@ class Generation:
     search: BatchStep | None = None  # the store's searches, run by the batcher after encoding
     users: int = 0  # requests using it now; a retired generation closes when the last one ends
     writers: int = 0
+    writes: int = 0  # since the store was last maintained (AnswerStore.maintain)
     retired: bool = False
 
 
@@ -180,6 +181,11 @@ class AnswerEngine:
     def version(self) -> str | None:
         return self._generation.version if self._generation else None
 
+    @property
+    def store(self) -> AnswerStore | None:
+        """The collection version answering now; None until the store is reached."""
+        return self._generation.store if self._generation else None
+
     # ---- generations ---------------------------------------------------------------------------
 
     def _connect(self) -> None:
@@ -247,8 +253,22 @@ class AnswerEngine:
             self.breaker.failed(exc)
             return
         self.breaker.succeeded()
+        await self._maintain()
         if live is not None and live != self._generation.version and live != self._refused_version:
             await self._follow(live)
+
+    async def _maintain(self) -> None:
+        """Let the store fold in the writes since the last round, once per round at most: a
+        flush of the embedded store holds up requests for a few milliseconds."""
+        with self._using(write=True) as generation:
+            writes, generation.writes = generation.writes, 0
+            if not writes:
+                return
+            try:
+                await asyncio.to_thread(generation.store.maintain)
+            except Exception:
+                generation.writes += writes  # the next round tries again
+                raise
 
     async def _follow(self, version: str) -> None:
         """Switch to `version`: open it, carry runtime entries over, swap, retire the old one."""
@@ -276,6 +296,7 @@ class AnswerEngine:
         while old.writers:
             await asyncio.sleep(0.01)
         await asyncio.to_thread(carry_runtime_entries, old.store, store, encode)
+        new.writes += 1  # what was carried
         old.retired = True
         if old.users == 0:
             await asyncio.to_thread(old.store.close)
@@ -338,7 +359,9 @@ class AnswerEngine:
             encoding = generation.servable.answer_encoding
             vectors = await self.batcher.encode(entry_texts(marked, encoding), generation.servable)
             encoded = pair_vectors(marked, vectors, encoding)
-            return await self._store_call(generation.store.upsert, encoded)
+            ids = await self._store_call(generation.store.upsert, encoded)
+            generation.writes += 1
+            return ids
 
     async def get(self, entry_id: str) -> FaqEntry:
         with self._using() as generation:
@@ -351,6 +374,7 @@ class AnswerEngine:
         with self._using(write=True) as generation:
             if not await self._store_call(generation.store.delete, entry_id):
                 raise EntryNotFound(entry_id)
+            generation.writes += 1
 
     async def record_feedback(
         self,

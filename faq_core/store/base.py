@@ -251,4 +251,9 @@ class AnswerStore(ABC):
         """Build indexes after a bulk load (HNSW), where the backend does not on its own."""
 
     @abstractmethod
+    def maintain(self) -> None:
+        """After writes at runtime: fold them into the collection's own files and reclaim what
+        deleted and replaced entries held, where the backend does not on its own."""
+
+    @abstractmethod
     def close(self) -> None: ...

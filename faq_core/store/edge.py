@@ -6,6 +6,7 @@ servable built the vectors; Edge shards have no collection metadata of their own
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -27,6 +28,7 @@ from faq_core.store.base import (
 )
 
 _METADATA_FILE = "metadata.json"
+_LOCK_FILE = "shard.lock"
 _SOURCE_FIELD = "source"
 
 
@@ -44,6 +46,7 @@ class EdgeStore(AnswerStore):
         # Two threads loading the shard at once would each take a handle: the second fails to
         # lock it, or worse, both write and one handle's writes are lost.
         self._load_lock = threading.Lock()
+        self._claim_fd: int | None = None
 
     @property
     def shard(self) -> qe.EdgeShard:
@@ -57,17 +60,45 @@ class EdgeStore(AnswerStore):
             shard_dir = self.path / "shard"
             if not shard_dir.is_dir():
                 raise StoreUnavailable(f"embedded store {shard_dir} does not exist")
+            self._claim()
             try:
                 self._shard = qe.EdgeShard.load(str(shard_dir))
             except Exception as exc:  # Edge raises plain Exceptions; the message is all we have
+                self._release()
                 if "WouldBlock" in str(exc):
-                    raise StoreUnavailable(
-                        f"the embedded store {shard_dir} is in use by another process "
-                        "(only one process can open it: stop faq-serve before running faq-index, "
-                        "or use a Qdrant server via FAQ_QDRANT_URL)"
-                    ) from exc
+                    raise self._in_use() from exc
                 raise StoreUnavailable(f"cannot open embedded store {shard_dir}: {exc}") from exc
         return self._shard
+
+    def _claim(self) -> None:
+        """Take this process's hold on the shard before Edge opens any of its files.
+
+        Edge's own lock is on its write-ahead log, which it opens only after loading the
+        segments: by then a second process's load had rewritten a segment's payload journal, and
+        every later flush of the process holding the shard failed (qdrant-edge-py 0.9.0).
+        """
+        if self._claim_fd is not None:
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise self._in_use() from None
+        self._claim_fd = fd
+
+    def _release(self) -> None:
+        if self._claim_fd is not None:
+            os.close(self._claim_fd)  # and with it the lock
+            self._claim_fd = None
+
+    def _in_use(self) -> StoreUnavailable:
+        return StoreUnavailable(
+            f"the embedded store {self.path / 'shard'} is in use by another process "
+            "(only one process can open it: stop faq-serve before running faq-index, "
+            "or use a Qdrant server via FAQ_QDRANT_URL)"
+        )
 
     def _read_metadata(self) -> dict[str, Any] | None:
         file = self.path / _METADATA_FILE
@@ -87,11 +118,12 @@ class EdgeStore(AnswerStore):
             ),
         )
         # A shard without metadata is what a creation that never finished leaves: start again.
+        self._claim()
         shutil.rmtree(self.path / "shard", ignore_errors=True)
-        self.path.mkdir(parents=True, exist_ok=True)
         try:
             self._shard = qe.EdgeShard.create(str(self.path / "shard"), config)
         except Exception as exc:  # Edge raises plain Exceptions
+            self._release()
             raise StoreUnavailable(f"cannot create embedded store {self.path}: {exc}") from exc
         self._shard.update(
             qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword)
@@ -161,11 +193,24 @@ class EdgeStore(AnswerStore):
         with self._write_lock:
             self.shard.optimize()
 
+    def maintain(self) -> None:
+        # Edge does no work in the background: its write-ahead log is truncated only by a flush,
+        # and the vectors of deleted and replaced points stay in memory until an optimization
+        # rewrites their segment. A service taking writes grew by ~3.5 KB per add-and-delete
+        # (memory and disk) without this, and a restart would replay the whole log.
+        with self._write_lock:
+            self.shard.flush()
+            if self.shard.optimize():
+                self.shard.flush()
+
     def close(self) -> None:
-        if self._shard is not None:
-            self._shard.flush()
-            self._shard.close()
-            self._shard = None
+        try:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
+        finally:
+            self._release()
 
 
 def _source_filter(source: str | None) -> qe.Filter | None:

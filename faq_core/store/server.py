@@ -156,6 +156,9 @@ class ServerStore(AnswerStore):
     def optimize(self) -> None:
         """The server builds HNSW in the background on its own."""
 
+    def maintain(self) -> None:
+        """The server flushes, truncates its log and vacuums in the background on its own."""
+
     def close(self) -> None:
         """The client is shared by every version of the collection: its catalog closes it."""
 

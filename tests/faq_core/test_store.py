@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import itertools
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +25,7 @@ from faq_core.servable import Servable
 from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit, SearchRequest
 from faq_core.store.edge import EdgeStore
 from faq_core.store.server import ServerCatalog, ServerStore
+from tests.support.churn import churn, disk_bytes
 
 SLICE = 200
 BACKENDS = ["edge", "server"]
@@ -420,6 +423,73 @@ def test_edge_store_keeps_entries_across_close_and_reopen(
         assert ids(again.search(encoded[1].question_vector, 5)) == before
     finally:
         again.close()
+
+
+def test_maintaining_the_edge_store_keeps_it_from_growing_under_writes(
+    tmp_path: Path, layout: CollectionLayout, encoded: list[EncodedEntry]
+) -> None:
+    """Edge truncates its write-ahead log only on a flush and drops deleted points' vectors only
+    when it optimizes: a service's adds and deletes made the store grow for as long as it ran."""
+    sizes: dict[bool, list[int]] = {}
+    for maintained in (False, True):
+        store = EdgeStore(tmp_path / f"maintained-{maintained}", "faq")
+        store.open(layout, create=True)
+        store.upsert(encoded)
+        try:
+            sizes[maintained] = []
+            for round_ in range(6):
+                churn(store, 4_000, layout.dim, seed=round_)
+                if maintained:
+                    store.maintain()
+                sizes[maintained].append(disk_bytes(store.path))
+            assert store.count() == len(encoded)
+        finally:
+            store.close()
+    assert sizes[False][-1] > sizes[False][2] + 2**25  # the log grew by a segment or more
+    assert sizes[True][-1] <= sizes[True][2]
+
+    again = EdgeStore(tmp_path / "maintained-True", "faq")
+    try:
+        again.open(layout, create=False)
+        assert sorted(e.entry_id for e in again.entries()) == sorted(
+            e.entry.entry_id for e in encoded
+        )
+        probe = encoded[1]
+        assert probe.question_vector is not None
+        assert ids(again.search(probe.question_vector, 1)) == [probe.entry.entry_id]
+    finally:
+        again.close()
+
+
+def test_a_second_process_cannot_open_a_held_edge_store_nor_harm_it(
+    tmp_path: Path, layout: CollectionLayout, encoded: list[EncodedEntry]
+) -> None:
+    """As faq-index does when it looks for the live version's vectors while faq-serve holds it.
+    Edge's own lock used to be found only after its segments were loaded, which broke the
+    holder's every later flush."""
+    held = EdgeStore(tmp_path / "store", "faq")
+    held.open(layout, create=True)
+    held.upsert(encoded[:10])
+    held.maintain()
+    try:
+        other = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from faq_core.store.edge import EdgeStore; "
+                "EdgeStore(sys.argv[1], 'faq').count()",
+                str(tmp_path / "store"),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        assert other.returncode != 0
+        assert "StoreUnavailable" in other.stderr and "in use by another process" in other.stderr
+        held.upsert(encoded[10:20])
+        held.maintain()
+        assert held.count() == 20
+    finally:
+        held.close()
 
 
 def test_edge_store_refuses_another_servable_after_reopen(
