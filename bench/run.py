@@ -112,7 +112,7 @@ def wrk(
     ).stdout
     line = next(line for line in out.splitlines() if line.startswith("WRK_JSON "))
     result: dict[str, Any] = json.loads(line.removeprefix("WRK_JSON "))
-    result["command"] = " ".join([*cmd[:-3], "bench/ask.lua", url])
+    result["command"] = " ".join([*cmd[:-2], "bench/ask.lua", url])  # the script by its repo path
     result["5xx"] = sum(n for status, n in result["statuses"].items() if status.startswith("5"))
     return result
 
