@@ -194,14 +194,14 @@ class EdgeStore(AnswerStore):
             self.shard.optimize()
 
     def maintain(self) -> None:
-        # Edge does no work in the background: its write-ahead log is truncated only by a flush,
-        # and the vectors of deleted and replaced points stay in memory until an optimization
-        # rewrites their segment. A service taking writes grew by ~3.5 KB per add-and-delete
-        # (memory and disk) without this, and a restart would replay the whole log.
+        # Edge does no work in the background, and its write-ahead log is truncated only by a
+        # flush: a service taking writes grew by ~3.5 KB per add-and-delete (memory and disk),
+        # and a restart replayed the whole log. Not `optimize`, though it would also drop the
+        # vectors that deleted points still hold (~3 KB each, until the next re-index): it
+        # holds the GIL while it rewrites a segment, and under a soak one such stall outlasted
+        # the clients' 2 s timeout.
         with self._write_lock:
             self.shard.flush()
-            if self.shard.optimize():
-                self.shard.flush()
 
     def close(self) -> None:
         try:
