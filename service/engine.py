@@ -59,7 +59,7 @@ class Generation:
     search: BatchStep | None = None  # the store's searches, run by the batcher after encoding
     users: int = 0  # requests using it now; a retired generation closes when the last one ends
     writers: int = 0
-    writes: int = 0  # since the store was last maintained (AnswerStore.maintain)
+    written: bool = False  # since the store was last maintained (AnswerStore.maintain)
     retired: bool = False
 
 
@@ -261,13 +261,13 @@ class AnswerEngine:
         """Let the store fold in the writes since the last round, once per round at most: a
         flush of the embedded store holds up requests for a few milliseconds."""
         with self._using(write=True) as generation:
-            writes, generation.writes = generation.writes, 0
-            if not writes:
+            if not generation.written:
                 return
+            generation.written = False  # writes from now on count for the next round
             try:
                 await asyncio.to_thread(generation.store.maintain)
             except Exception:
-                generation.writes += writes  # the next round tries again
+                generation.written = True  # the next round tries again
                 raise
 
     async def _follow(self, version: str) -> None:
@@ -296,7 +296,7 @@ class AnswerEngine:
         while old.writers:
             await asyncio.sleep(0.01)
         await asyncio.to_thread(carry_runtime_entries, old.store, store, encode)
-        new.writes += 1  # what was carried
+        new.written = True  # what was carried
         old.retired = True
         if old.users == 0:
             await asyncio.to_thread(old.store.close)
@@ -360,7 +360,7 @@ class AnswerEngine:
             vectors = await self.batcher.encode(entry_texts(marked, encoding), generation.servable)
             encoded = pair_vectors(marked, vectors, encoding)
             ids = await self._store_call(generation.store.upsert, encoded)
-            generation.writes += 1
+            generation.written = True
             return ids
 
     async def get(self, entry_id: str) -> FaqEntry:
@@ -374,7 +374,7 @@ class AnswerEngine:
         with self._using(write=True) as generation:
             if not await self._store_call(generation.store.delete, entry_id):
                 raise EntryNotFound(entry_id)
-            generation.writes += 1
+            generation.written = True
 
     async def record_feedback(
         self,

@@ -252,8 +252,8 @@ class AnswerStore(ABC):
 
     @abstractmethod
     def maintain(self) -> None:
-        """After writes at runtime: fold them into the collection's own files and reclaim what
-        deleted and replaced entries held, where the backend does not on its own."""
+        """After writes at runtime: fold them into the collection's own files, so that its
+        write-ahead log does not keep growing, where the backend does not do so on its own."""
 
     @abstractmethod
     def close(self) -> None: ...
