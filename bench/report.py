@@ -28,6 +28,7 @@ def _each(r: dict[str, Any], figure: str, unit: str = "") -> str:
 
 def render_markdown(r: dict[str, Any], command: str) -> str:
     enc, svc, naive, index = r["encode"]["none"], r["service"], r["naive"]["c32"], r["index"]
+    search = r["search"]
     # The faster model paths measured (int8; bf16 where the CPU has it), each beside fp32.
     faster = [q for q in r["encode"] if q != "none"]
     batched = enc["batched_questions_per_s"]
@@ -127,6 +128,11 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
     lines += [
         f"| straightforward server, 32 clients | {naive['rps']:.1f} req/s; p50 {naive['p50_ms']:.1f} ms, "
         f"p99 {naive['p99_ms']:.1f} ms; statuses {naive['statuses']}; timeouts {naive['timeouts']} |",
+        f"| store search, batches of 16 questions (`FAQ_HNSW_EF` {search['hnsw_ef']}, "
+        f"`FAQ_STORE_QUANTIZATION` {search['store_quantization']}) | "
+        f"{search['search_ms_per_question']} ms a question; top 3 exact for "
+        f"{search['top3_exact_share']:.2%} of {search['questions']} questions "
+        f"({search['questions_file']}) |",
         f"| indexer, {index['encoded']} entries ({index['encoded_texts']} texts) | {index['seconds']} s: "
         f"{index['entries_per_second']} entries/s, {index['texts_per_second']} texts/s |",
         "",

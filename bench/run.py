@@ -1,11 +1,13 @@
 """Run every serving benchmark and write bench/RESULTS.md.
 
-    python -m bench.run --model var/model --data ../shared/data/cloud_faq/cloud_faq_dataset.jsonl
+    python -m bench.run --model var/model --data ../shared/data/cloud_faq/cloud_faq_dataset.jsonl \
+        --questions ../shared/data/cloud_faq/val.jsonl
 
 Steps, each against the same servable in the same run (ratios are what count; absolute times drift):
 1. the model's own encode speed (bench/encode.py), fp32 and the faster paths: int8, and bf16
    where the CPU computes in bfloat16 natively (elsewhere it is emulated: slow, so not measured);
-2. the indexer on the whole data file into a fresh embedded store (texts/s vs the raw encode);
+2. the indexer on the whole data file into a fresh embedded store (texts/s vs the raw encode),
+   and that store's search (bench/search.py: ms per question, how often its top 3 is exact);
 3. the service (`faq-serve`) under wrk: 1 client, 32 clients, 256 clients; its resident memory;
 4. the same with each faster path;
 5. the straightforward server (bench/naive_server.py) at 32 clients.
@@ -145,6 +147,11 @@ def main() -> None:
     parser.add_argument(
         "--data", type=Path, required=True, help="the whole FAQ: indexed, and its questions asked"
     )
+    parser.add_argument(
+        "--questions",
+        type=Path,
+        help="questions whose search is checked against brute force; default: --data's",
+    )
     parser.add_argument("--seconds", type=int, default=20, help="each wrk run")
     parser.add_argument("--out", type=Path, default=BENCH / "RESULTS.md")
     args = parser.parse_args()
@@ -181,10 +188,14 @@ def main() -> None:
         ]
         results["encode"] = {q: run_json([*encode_cmd, "--quantize", q], env) for q in paths}
 
-        log("2/5 indexer, whole data file, fresh embedded store")
+        log("2/5 indexer, whole data file, fresh embedded store; its search")
         store_env = {**env, "FAQ_STORE_PATH": str(work / "store")}
         results["index"] = run_json(
             [python, "-m", "indexer", "--data", str(args.data), "--quiet"], store_env
+        )
+        results["search"] = run_json(
+            [python, "-m", "bench.search", "--questions", str(args.questions or args.data)],
+            store_env,
         )
 
         for quantize in paths:
@@ -224,6 +235,7 @@ def render(r: dict[str, Any], args: argparse.Namespace) -> str:
                 str(args.model),
                 "--data",
                 str(args.data),
+                *(["--questions", str(args.questions)] if args.questions else []),
                 "--seconds",
                 str(args.seconds),
             ]

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from faq_core.settings import Settings
-from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit, SearchRequest
+from faq_core.store.base import (
+    AnswerStore,
+    CollectionLayout,
+    EncodedEntry,
+    Hit,
+    SearchRequest,
+    SearchTuning,
+)
 from faq_core.store.catalog import Catalog, EdgeCatalog
 
 __all__ = [
@@ -25,7 +32,7 @@ def open_catalog(settings: Settings) -> Catalog:
     Connecting opens no collection yet; `Catalog.open_live` or the indexer do.
     """
     if settings.qdrant_url is None:
-        return EdgeCatalog(settings.store_path, settings.collection, hnsw_ef=settings.hnsw_ef)
+        return EdgeCatalog(settings.store_path, settings.collection, search=search_tuning(settings))
     # Imported here: the embedded store needs no qdrant-client (43 MB of the service's memory).
     from qdrant_client import QdrantClient
 
@@ -43,13 +50,19 @@ def open_catalog(settings: Settings) -> Catalog:
         settings.collection,
         shard_number=settings.shard_number,
         replication_factor=settings.replication_factor,
-        hnsw_ef=settings.hnsw_ef,
+        search=search_tuning(settings),
     )
 
 
 def layout_for(settings: Settings, *, dim: int, model_id: str) -> CollectionLayout:
     """The collection the settings ask for, for the servable of this `dim` and `model_id`."""
-    return CollectionLayout(dim, model_id, settings.hnsw_m, settings.hnsw_ef_construct)
+    return CollectionLayout(
+        dim, model_id, settings.hnsw_m, settings.hnsw_ef_construct, settings.store_quantization
+    )
+
+
+def search_tuning(settings: Settings) -> SearchTuning:
+    return SearchTuning(settings.hnsw_ef, settings.search_oversampling)
 
 
 def open_store(settings: Settings, *, dim: int, model_id: str) -> tuple[Catalog, AnswerStore]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -30,9 +30,20 @@ class CollectionLayout:
     model_id: str
     hnsw_m: int = 16
     hnsw_ef_construct: int = 100
+    quantization: Literal["none", "int8"] = "int8"
 
     def metadata(self) -> dict[str, Any]:
         return {"model_id": self.model_id, "dim": self.dim}
+
+
+@dataclass(frozen=True)
+class SearchTuning:
+    """How a search trades exactness for speed; None leaves the backend's default."""
+
+    hnsw_ef: int | None = None
+    # In a quantized collection the HNSW search ranks by the int8 vectors, and this many times
+    # top k of its candidates are rescored with the float32 ones.
+    oversampling: float | None = None
 
 
 @dataclass(frozen=True)

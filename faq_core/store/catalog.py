@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from faq_core.errors import CollectionMissing
-from faq_core.store.base import AnswerStore, CollectionLayout
+from faq_core.store.base import AnswerStore, CollectionLayout, SearchTuning
 from faq_core.store.edge import EdgeStore
 
 
@@ -78,12 +78,14 @@ class Catalog(ABC):
 
 
 class EdgeCatalog(Catalog):
-    def __init__(self, store_path: Path, collection: str, *, hnsw_ef: int | None = None) -> None:
+    def __init__(
+        self, store_path: Path, collection: str, *, search: SearchTuning | None = None
+    ) -> None:
         self.name = collection
         self.root = Path(store_path) / collection
         self._versions_dir = self.root / "versions"
         self._live_file = self.root / "LIVE"
-        self._hnsw_ef = hnsw_ef
+        self._search = search
 
     def live(self) -> str | None:
         try:
@@ -97,7 +99,7 @@ class EdgeCatalog(Catalog):
         return sorted(p.name for p in self._versions_dir.iterdir() if p.is_dir())
 
     def store(self, version: str) -> EdgeStore:
-        return EdgeStore(self._versions_dir, version, hnsw_ef=self._hnsw_ef)
+        return EdgeStore(self._versions_dir, version, search=self._search)
 
     def switch(self, version: str) -> None:
         if not (self._versions_dir / version).is_dir():

@@ -24,20 +24,32 @@ from faq_core.store.base import (
     AnswerStore,
     CollectionLayout,
     EncodedEntry,
+    SearchTuning,
     VectorQuery,
 )
 
 _METADATA_FILE = "metadata.json"
 _LOCK_FILE = "shard.lock"
 _SOURCE_FIELD = "source"
+# Kept in RAM beside the float32 vectors (a quarter of their size): the HNSW search on them
+# took a third of the time, and rescoring twice top k candidates kept 99.97% of its top 3.
+_INT8 = qe.ScalarQuantizationConfig(qe.ScalarType.Int8, quantile=0.99, always_ram=True)
 
 
 class EdgeStore(AnswerStore):
     """A collection kept in an in-process Qdrant Edge shard."""
 
-    def __init__(self, store_path: Path, collection: str, *, hnsw_ef: int | None = None) -> None:
+    def __init__(
+        self, store_path: Path, collection: str, *, search: SearchTuning | None = None
+    ) -> None:
         self.name = collection
-        self._search_params = qe.SearchParams(hnsw_ef=hnsw_ef) if hnsw_ef else None
+        search = search or SearchTuning()
+        self._search_params = qe.SearchParams(
+            hnsw_ef=search.hnsw_ef,
+            quantization=qe.QuantizationSearchParams(
+                rescore=True, oversampling=search.oversampling
+            ),
+        )
         self.path = Path(store_path) / collection
         self._shard: qe.EdgeShard | None = None
         # Edge applies writes safely from any thread, but we keep them in one order so that
@@ -108,8 +120,15 @@ class EdgeStore(AnswerStore):
         return metadata
 
     def _create(self, layout: CollectionLayout) -> None:
-        vector = qe.EdgeVectorParams(size=layout.dim, distance=qe.Distance.Cosine)
+        vector = qe.EdgeVectorParams(
+            size=layout.dim,
+            distance=qe.Distance.Cosine,
+            quantization_config=_INT8 if layout.quantization == "int8" else None,
+        )
         config = qe.EdgeConfig(
+            # Each search already runs on a thread of the caller's (the service's encode workers,
+            # one per core): the shard's own pool, a thread per CPU, only added hand-offs.
+            max_search_threads=1,
             vectors={name: vector for name in VECTOR_NAMES},
             hnsw_config=qe.HnswIndexConfig(
                 m=layout.hnsw_m,

@@ -21,11 +21,17 @@ from faq_core.store.base import (
     AnswerStore,
     CollectionLayout,
     EncodedEntry,
+    SearchTuning,
     VectorQuery,
 )
 from faq_core.store.catalog import Catalog
 
 _SOURCE_FIELD = "source"
+_INT8 = models.ScalarQuantization(
+    scalar=models.ScalarQuantizationConfig(
+        type=models.ScalarType.INT8, quantile=0.99, always_ram=True
+    )
+)  # as the embedded store keeps it (faq_core/store/edge.py)
 
 
 @contextmanager
@@ -49,10 +55,16 @@ class ServerStore(AnswerStore):
         *,
         shard_number: int = 1,
         replication_factor: int = 1,
-        hnsw_ef: int | None = None,
+        search: SearchTuning | None = None,
     ) -> None:
         self.name = collection
-        self._search_params = models.SearchParams(hnsw_ef=hnsw_ef) if hnsw_ef else None
+        search = search or SearchTuning()
+        self._search_params = models.SearchParams(
+            hnsw_ef=search.hnsw_ef,
+            quantization=models.QuantizationSearchParams(
+                rescore=True, oversampling=search.oversampling
+            ),
+        )
         self.client = client
         self.shard_number = shard_number
         self.replication_factor = replication_factor
@@ -73,6 +85,7 @@ class ServerStore(AnswerStore):
                 hnsw_config=models.HnswConfigDiff(
                     m=layout.hnsw_m, ef_construct=layout.hnsw_ef_construct
                 ),
+                quantization_config=_INT8 if layout.quantization == "int8" else None,
                 shard_number=self.shard_number,
                 replication_factor=self.replication_factor,
                 metadata=layout.metadata(),
@@ -176,7 +189,7 @@ class StoreOptions(TypedDict, total=False):
 
     shard_number: int
     replication_factor: int
-    hnsw_ef: int | None
+    search: SearchTuning | None
 
 
 class ServerCatalog(Catalog):

@@ -7,12 +7,14 @@ Qdrant server (same client code path, no network).
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -22,7 +24,15 @@ from faq_core.encoding import encode_entries
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import CollectionMissing, ModelMismatch
 from faq_core.servable import Servable
-from faq_core.store.base import AnswerStore, CollectionLayout, EncodedEntry, Hit, SearchRequest
+from faq_core.store.base import (
+    VECTOR_NAMES,
+    AnswerStore,
+    CollectionLayout,
+    EncodedEntry,
+    Hit,
+    SearchRequest,
+    SearchTuning,
+)
 from faq_core.store.edge import EdgeStore
 from faq_core.store.server import ServerCatalog, ServerStore
 from tests.support.churn import churn, closed_log_segments, disk_bytes
@@ -399,6 +409,38 @@ def test_backends_rank_the_same(
         server.close()
 
 
+@pytest.mark.parametrize("quantization", ["int8", "none"])
+def test_a_new_edge_collection_keeps_int8_vectors_to_search_unless_told_not_to(
+    tmp_path: Path,
+    layout: CollectionLayout,
+    encoded: list[EncodedEntry],
+    quantization: Literal["int8", "none"],
+) -> None:
+    """Read back from the shard's configuration; qdrant-client's local mode keeps no quantization
+    (the server backend's searches are checked against brute force above)."""
+    store = EdgeStore(tmp_path / "store", "faq")
+    try:
+        store.open(replace(layout, quantization=quantization), create=True)
+        store.upsert(encoded)
+        config = json.loads((store.path / "shard" / "edge_config.json").read_text())
+        kept = {name: v.get("quantization_config") for name, v in config["vectors"].items()}
+        assert set(kept) == set(VECTOR_NAMES)
+        for each in kept.values():
+            if quantization == "none":
+                assert each is None
+            else:
+                assert each["scalar"]["type"] == "int8" and each["scalar"]["always_ram"] is True
+        # Rescored with the float32 vectors: the scores are the exact cosines either way.
+        query = encoded[3].question_vector
+        assert query is not None
+        hits = store.search(query, 3)
+        exact = exact_ranking(encoded, query)[:3]
+        assert ids(hits) == [entry_id for _, entry_id in exact]
+        assert [h.score for h in hits] == pytest.approx([score for score, _ in exact], abs=1e-5)
+    finally:
+        store.close()
+
+
 # ---- the embedded store persists ----------------------------------------------------------------
 
 
@@ -541,12 +583,17 @@ def test_edge_store_recovers_from_an_unfinished_creation(
 def test_a_server_catalog_opens_versions_with_its_collection_options() -> None:
     """Shards, replicas and the search beam chosen once apply to every version the catalog opens."""
     catalog = ServerCatalog(
-        QdrantClient(location=":memory:"), "faq", shard_number=3, replication_factor=2, hnsw_ef=48
+        QdrantClient(location=":memory:"),
+        "faq",
+        shard_number=3,
+        replication_factor=2,
+        search=SearchTuning(hnsw_ef=48, oversampling=3.0),
     )
     store = catalog.store("v1")
     assert store.name == "faq--v1"
     assert (store.shard_number, store.replication_factor) == (3, 2)
-    assert store._search_params is not None and store._search_params.hnsw_ef == 48
-    assert (
-        ServerCatalog(QdrantClient(location=":memory:"), "faq").store("v1")._search_params is None
-    )
+    params = store._search_params
+    assert params.hnsw_ef == 48
+    assert params.quantization is not None and params.quantization.oversampling == 3.0
+    default = ServerCatalog(QdrantClient(location=":memory:"), "faq").store("v1")._search_params
+    assert default.hnsw_ef is None
