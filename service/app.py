@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from faq_core.settings import Settings
+from service import heap
 from service.engine import AnswerEngine, Generation
 from service.errors import install_error_handlers
 from service.observability import BodyLimitMiddleware, RequestLogMiddleware, ServiceMetrics
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
         try:
             metrics.track_queue(lambda: engine.batcher.depth)
             await engine.warm_up()
+            heap.settle()
             app.state.engine = engine
             watcher = asyncio.create_task(engine.watch(), name="store-watcher")
             yield

@@ -202,6 +202,7 @@ class EncodeBatcher:
             with self._lock:
                 self._waiting_texts += len(item.texts)
             self._queue.put(item)
+            del item  # not held while this worker waits: see _run
 
     def _run(self, helper: bool) -> None:
         while True:
@@ -211,25 +212,32 @@ class EncodeBatcher:
                 self._first_busy.set()  # for good: the helpers must come for the _STOP too
                 return
             assert isinstance(item, _Job)
-            now = time.monotonic()
-            jobs = []
-            for job in self._take_batch(item):
-                if job.future.cancelled():
-                    continue
-                if now - job.enqueued > 2 * self.max_wait_s:
-                    # Its client has waited too long already: answer now instead of encoding.
-                    job.loop.call_soon_threadsafe(_resolve, job.future, None, self._overloaded(1))
-                    continue
-                jobs.append(job)
-            by_model: dict[int, list[_Job]] = {}
-            for job in jobs:
-                by_model.setdefault(id(job.model), []).append(job)
-            if not helper:
-                self._first_busy.set()
-            for same_model in by_model.values():
-                self._encode_jobs(same_model, helper)
-            if not helper and not self._stopping:
-                self._first_busy.clear()
+            self._serve(item, helper)
+            # Nothing of a served batch stays referenced while this worker waits: a servable
+            # replaced since must be free to go.
+            del item
+
+    def _serve(self, first: _Job, helper: bool) -> None:
+        """Take a batch with `first`, encode it and answer each of its jobs."""
+        now = time.monotonic()
+        jobs = []
+        for job in self._take_batch(first):
+            if job.future.cancelled():
+                continue
+            if now - job.enqueued > 2 * self.max_wait_s:
+                # Its client has waited too long already: answer now instead of encoding.
+                job.loop.call_soon_threadsafe(_resolve, job.future, None, self._overloaded(1))
+                continue
+            jobs.append(job)
+        by_model: dict[int, list[_Job]] = {}
+        for job in jobs:
+            by_model.setdefault(id(job.model), []).append(job)
+        if not helper:
+            self._first_busy.set()
+        for same_model in by_model.values():
+            self._encode_jobs(same_model, helper)
+        if not helper and not self._stopping:
+            self._first_busy.clear()
 
     def _encode_jobs(self, jobs: list[_Job], helper: bool) -> None:
         texts = [text for job in jobs for text in job.texts]

@@ -41,6 +41,7 @@ from faq_core.store import (
     open_catalog,
 )
 from faq_core.store.carry import Encode, carry_runtime_entries
+from service import heap
 from service.batcher import BatchStep, EncodeBatcher
 
 log = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ class AnswerEngine:
         # One step object per generation: the batcher searches the jobs that share it together.
         generation.search = functools.partial(self._search_batch, generation.store)
         self._generation = generation
+        self._loaded = generation.servable  # not the startup one for ever: it may be replaced
         self.breaker.succeeded()
         if self._on_generation is not None:
             self._on_generation(generation)
@@ -254,8 +256,11 @@ class AnswerEngine:
             return
         self.breaker.succeeded()
         await self._maintain()
-        if live is not None and live != self._generation.version and live != self._refused_version:
-            await self._follow(live)
+        if live is None or live in (self._generation.version, self._refused_version):
+            return
+        # Settled once _follow's references to the old servable are gone, so that it is collected.
+        if await self._follow(live):
+            heap.settle()
 
     async def _maintain(self) -> None:
         """Let the store fold in the writes since the last round, once per round at most: a
@@ -270,8 +275,9 @@ class AnswerEngine:
                 generation.written = True  # the next round tries again
                 raise
 
-    async def _follow(self, version: str) -> None:
-        """Switch to `version`: open it, carry runtime entries over, swap, retire the old one."""
+    async def _follow(self, version: str) -> bool:
+        """Switch to `version`: open it, carry runtime entries over, swap, retire the old one.
+        True when it came with another servable."""
         old = self._generation
         assert old is not None
         store = self.catalog.store(version)
@@ -286,7 +292,7 @@ class AnswerEngine:
             store.close()
             self._refused_version = version
             log.error("not following the new live version %s: %s", version, exc)
-            return
+            return False
         new = Generation(servable, version, store)
         encode = None if servable is old.servable else self._encoder_for(servable)
         # Carry before the swap, so entries added until now are searchable right after it; then
@@ -300,6 +306,7 @@ class AnswerEngine:
         old.retired = True
         if old.users == 0:
             await asyncio.to_thread(old.store.close)
+        return servable is not old.servable
 
     def _encoder_for(self, servable: Servable) -> Encode:
         def encode(entries: Sequence[FaqEntry]) -> list[EncodedEntry]:
