@@ -124,6 +124,10 @@ class EdgeStore(AnswerStore):
             size=layout.dim,
             distance=qe.Distance.Cosine,
             quantization_config=_INT8 if layout.quantization == "int8" else None,
+            # The search runs on the int8 copy; the float32 vectors are read only to rescore a few
+            # candidates, so they need not sit in RAM. Cached, the 64 MB chunk of a segment that
+            # took runtime writes was read whole into the service's memory when it started.
+            memory=qe.Memory.Cold if layout.quantization == "int8" else None,
         )
         config = qe.EdgeConfig(
             # Each search already runs on a thread of the caller's (the service's encode workers,

@@ -423,13 +423,15 @@ def test_a_new_edge_collection_keeps_int8_vectors_to_search_unless_told_not_to(
         store.open(replace(layout, quantization=quantization), create=True)
         store.upsert(encoded)
         config = json.loads((store.path / "shard" / "edge_config.json").read_text())
-        kept = {name: v.get("quantization_config") for name, v in config["vectors"].items()}
-        assert set(kept) == set(VECTOR_NAMES)
-        for each in kept.values():
+        vectors = config["vectors"]
+        assert set(vectors) == set(VECTOR_NAMES)
+        for each in vectors.values():
             if quantization == "none":
-                assert each is None
+                assert each.get("quantization_config") is None and each.get("memory") is None
             else:
-                assert each["scalar"]["type"] == "int8" and each["scalar"]["always_ram"] is True
+                scalar = each["quantization_config"]["scalar"]
+                assert scalar["type"] == "int8" and scalar["always_ram"] is True
+                assert each["memory"] == "cold"  # float32 only to rescore: not held in RAM
         # Rescored with the float32 vectors: the scores are the exact cosines either way.
         query = encoded[3].question_vector
         assert query is not None
