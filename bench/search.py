@@ -37,10 +37,10 @@ def exact_top(store: AnswerStore, queries: np.ndarray) -> list[list[str]]:
         for item in store.get_encoded(ids[start : start + 512]).values()
     ]
     answers = np.stack([item.answer_vector for item in encoded])
-    # An entry without a question is found by its answer only.
+    # An entry without a question is found by its answer only: its answer stands in for both.
     questions = np.stack(
         [
-            item.question_vector if item.question_vector is not None else -item.answer_vector
+            item.question_vector if item.question_vector is not None else item.answer_vector
             for item in encoded
         ]
     )

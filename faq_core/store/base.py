@@ -20,6 +20,8 @@ from faq_core.errors import CollectionMissing, ModelMismatch
 ANSWER = "answer"
 QUESTION = "question"
 VECTOR_NAMES = (ANSWER, QUESTION)
+# A quantized collection maps the central 99% of its vector values onto int8 (both backends).
+INT8_QUANTILE = 0.99
 
 
 @dataclass(frozen=True)

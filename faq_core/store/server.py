@@ -17,6 +17,7 @@ from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedR
 from faq_core.entries import point_id
 from faq_core.errors import StoreUnavailable
 from faq_core.store.base import (
+    INT8_QUANTILE,
     VECTOR_NAMES,
     AnswerStore,
     CollectionLayout,
@@ -29,9 +30,9 @@ from faq_core.store.catalog import Catalog
 _SOURCE_FIELD = "source"
 _INT8 = models.ScalarQuantization(
     scalar=models.ScalarQuantizationConfig(
-        type=models.ScalarType.INT8, quantile=0.99, always_ram=True
+        type=models.ScalarType.INT8, quantile=INT8_QUANTILE, always_ram=True
     )
-)  # as the embedded store keeps it (faq_core/store/edge.py)
+)
 
 
 @contextmanager
