@@ -28,6 +28,7 @@ from sentence_transformers import SentenceTransformer
 from tqdm.auto import tqdm
 
 from faq_core.answer_encoding import AnswerEncoding
+from faq_core.confidence import ConfidenceModel
 from faq_core.encoder import SentenceEncoder
 from faq_core.entries import FaqEntry
 from faq_core.errors import ServableError
@@ -95,6 +96,12 @@ class Servable:
     def answer_encoding(self) -> AnswerEncoding:
         """How it encodes answers, as its manifest records (the answer alone when it does not)."""
         return AnswerEncoding.from_manifest(self.manifest)
+
+    @property
+    def confidence_model(self) -> ConfidenceModel | None:
+        """The confidence model `faq-train` fitted for it; None for a servable made before."""
+        record = self.manifest.get("confidence")
+        return ConfidenceModel.from_record(record) if record else None
 
     @property
     def score_threshold(self) -> float | None:

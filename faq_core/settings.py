@@ -72,6 +72,14 @@ class Settings(BaseSettings):
         "with the float32 vectors",
     )
 
+    min_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="/ask answers when the first entry is at least this likely to answer; "
+        "default: the servable's operating point (90% of answered validation questions right)",
+    )
+
     api_key: SecretStr | None = Field(None, description="bearer key every write endpoint requires")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -19,12 +19,13 @@ import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import torch
 
+from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
@@ -35,13 +36,13 @@ from faq_core.store import (
     AnswerStore,
     Catalog,
     EncodedEntry,
-    Hit,
     SearchRequest,
     layout_for,
     open_catalog,
 )
 from faq_core.store.carry import Encode, carry_runtime_entries
 from service import heap
+from service.answering import Answer, AskResult, Confidence
 from service.batcher import BatchStep, EncodeBatcher
 
 log = logging.getLogger(__name__)
@@ -58,10 +59,14 @@ class Generation:
     version: str
     store: AnswerStore
     search: BatchStep | None = None  # the store's searches, run by the batcher after encoding
+    confidence: Confidence = field(init=False)
     users: int = 0  # requests using it now; a retired generation closes when the last one ends
     writers: int = 0
     written: bool = False  # since the store was last maintained (AnswerStore.maintain)
     retired: bool = False
+
+    def __post_init__(self) -> None:
+        self.confidence = Confidence.of_servable(self.servable)
 
 
 def load_on_one_thread(settings: Settings) -> Servable:
@@ -197,7 +202,9 @@ class AnswerEngine:
 
     def _install(self, generation: Generation) -> None:
         # One step object per generation: the batcher searches the jobs that share it together.
-        generation.search = functools.partial(self._search_batch, generation.store)
+        generation.search = functools.partial(
+            self._search_batch, generation.store, generation.confidence
+        )
         self._generation = generation
         self._loaded = generation.servable  # not the startup one for ever: it may be replaced
         self.breaker.succeeded()
@@ -335,25 +342,51 @@ class AnswerEngine:
             await self.batcher.encode(questions, self.servable)
 
     def _search_batch(
-        self, store: AnswerStore, jobs: list[tuple[np.ndarray, dict[str, Any]]]
-    ) -> list[list[Hit]]:
+        self,
+        store: AnswerStore,
+        confidence: Confidence,
+        jobs: list[tuple[np.ndarray, dict[str, Any]]],
+    ) -> list[list[Answer]]:
         """Runs on an encode worker right after a batch of questions is encoded: their searches
-        go to the store as one batch, with no hop to another thread."""
+        go to the store as one batch, with no hop to another thread; then each question's
+        entries get their confidences."""
         requests = [SearchRequest(vectors[0], **params) for vectors, params in jobs]
-        return self.breaker.call(store.search_each, requests)
+        found = self.breaker.call(store.search_each, requests)
+        return [confidence.rank(hits) for hits in found]
 
     async def ask(
-        self, question: str, top_k: int, source: str | None, score_threshold: float | None
-    ) -> list[Hit]:
+        self,
+        question: str,
+        top_k: int,
+        source: str | None,
+        score_threshold: float | None,
+        min_confidence: float | None = None,
+    ) -> AskResult:
+        """The best `top_k` entries with their confidences, and whether they answer the
+        question at `min_confidence` (default: FAQ_MIN_CONFIDENCE, else the servable's
+        operating point). `score_threshold` only drops entries from the answers: the decision
+        is made on everything the search found."""
         with self._using() as generation:
             self.breaker.check()  # no encoding for a question that cannot be answered
-            hits: list[Hit] = await self.batcher.encode(
+            # Searched at least DEPTH deep, with no threshold: the confidence model reads the
+            # scores of the top DEPTH entries.
+            ranked: list[Answer] = await self.batcher.encode(
                 [question],
                 generation.servable,
                 then=generation.search,
-                arg={"top_k": top_k, "source": source, "score_threshold": score_threshold},
+                arg={"top_k": max(top_k, DEPTH), "source": source},
             )
-            return hits
+            confidence = generation.confidence
+        point = min_confidence if min_confidence is not None else self._min_confidence(confidence)
+        decision = decide([a.confidence for a in ranked], point)
+        answers = [
+            a for a in ranked[:top_k] if score_threshold is None or a.hit.score >= score_threshold
+        ]
+        return AskResult(answers, decision, point)
+
+    def _min_confidence(self, confidence: Confidence) -> float:
+        configured = self.settings.min_confidence
+        return configured if configured is not None else confidence.min_confidence
 
     async def add(self, entries: Sequence[FaqEntry]) -> list[str]:
         """Encode and upsert; when this returns the entries are durable and searchable."""

@@ -42,25 +42,31 @@ def _errors(*codes: int) -> dict[int | str, dict[str, object]]:
 
 @router.post("/ask", response_model=AnswersPublic, responses=_errors(400, 413, 422, 429, 503))
 async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
-    """The best matching FAQ entries for a user's question, best first."""
-    hits = await engine.ask(
+    """The best matching FAQ entries for a user's question, best first, each with the
+    probability that it answers the question, and whether the service answers at all."""
+    result = await engine.ask(
         body.question,
         body.top_k,
         body.filter.source if body.filter else None,
         body.score_threshold,
+        body.min_confidence,
     )
     return AnswersPublic(
+        answered=result.decision.answered,
+        reason=result.decision.reason,
+        min_confidence=result.min_confidence,
         answers=[
             AnswerPublic(
-                id=hit.entry.entry_id,
-                question=hit.entry.question,
-                answer=hit.entry.answer,
-                source=hit.entry.source,
-                score=hit.score,
-                matched=hit.matched,
+                id=a.hit.entry.entry_id,
+                question=a.hit.entry.question,
+                answer=a.hit.entry.answer,
+                source=a.hit.entry.source,
+                score=a.hit.score,
+                matched=a.hit.matched,
+                confidence=a.confidence,
             )
-            for hit in hits
-        ]
+            for a in result.answers
+        ],
     )
 
 

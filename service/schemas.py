@@ -36,7 +36,17 @@ class AskRequest(Strict):
     question: QuestionText
     top_k: int = Field(3, ge=1, le=MAX_TOP_K)
     filter: AskFilter | None = None
-    score_threshold: float | None = Field(None, ge=-1.0, le=1.0)
+    score_threshold: float | None = Field(
+        None, ge=-1.0, le=1.0, description="leave out answers scoring below this cosine score"
+    )
+    min_confidence: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="answer only when the first entry is at least this likely to answer the "
+        "question; default: FAQ_MIN_CONFIDENCE, else the servable's operating point (90% of "
+        "answered validation questions right)",
+    )
 
 
 class AnswerPublic(BaseModel):
@@ -46,10 +56,22 @@ class AnswerPublic(BaseModel):
     source: str | None
     score: float
     matched: Literal["answer", "question"] = Field(description="which vector of the entry matched")
+    confidence: float = Field(
+        ge=0.0, le=1.0, description="the probability that this entry answers the question"
+    )
 
 
 class AnswersPublic(BaseModel):
-    answers: list[AnswerPublic]
+    answered: bool = Field(
+        description="true: the first answer is confident enough to give; false: hand the "
+        "conversation over (the answers are then suggestions only)"
+    )
+    reason: Literal["no_match", "ambiguous"] | None = Field(
+        description="why not answered: no_match (no entry is likely enough), ambiguous (two "
+        "different entries are about equally likely: let the user choose); null when answered"
+    )
+    min_confidence: float = Field(description="the operating point the decision was made at")
+    answers: list[AnswerPublic] = Field(description="best first, also when not answered")
 
 
 class EntryCreate(Strict):

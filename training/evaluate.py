@@ -8,6 +8,7 @@ from typing import Any
 from faq_core.entries import FaqEntry
 from faq_core.servable import Servable, encoder_only, load_servable
 from faq_core.settings import FASTER_PATHS
+from training.abstention import open_set_figures
 from training.data import load_pair_entries
 from training.metrics import ask_retrieval, pool_retrieval
 
@@ -18,15 +19,20 @@ def evaluate_entries(
     servable: Servable, entries: list[FaqEntry], batch_size: int = 64
 ) -> dict[str, Any]:
     """Both protocols over the entries' pairs, each answer encoded as this servable encodes it
-    (`Servable.answer_encoding`)."""
+    (`Servable.answer_encoding`); with its confidence model, whether it knows when the answer
+    is missing (the open-set protocol of `training.abstention`)."""
     questions = servable.encode([e.question or "" for e in entries], batch_size=batch_size)
     answers = servable.encode_answers(entries, batch_size=batch_size)
-    return {
+    result: dict[str, Any] = {
         "model_id": servable.model_id,
         "pairs": len(entries),
         "pool": pool_retrieval(questions, answers).as_dict(),
         "ask": ask_retrieval(questions, answers).as_dict(),
     }
+    model = servable.confidence_model
+    if model is not None:  # the untuned base encoder has none
+        result["confidence"] = open_set_figures(model, questions, answers, servable.score_threshold)
+    return result
 
 
 def load_model(name: str, device: str, base_model: str | None = None) -> Servable:

@@ -30,6 +30,7 @@ import numpy as np
 from faq_core.entries import FaqEntry, parse_entry
 from faq_core.servable import Servable, load_servable, resolve_device
 from faq_core.settings import Settings
+from training.abstention import out_of_domain
 from training.cli import add_answer_encoding_arguments, answer_encoding
 from training.data import load_pair_entries
 from training.evaluate import UNTUNED, differences, evaluate_entries, load_model
@@ -110,6 +111,10 @@ def compare(
     }
     report["paraphrases"] = {"untuned": before, "tuned": after, "difference": delta}
     checks.append(_verdict(delta, tolerance))
+    # Reported, not judged: whether the tuned servable knows when it has no answer off its
+    # training data (its held-out figures are under heldout_sources too, "confidence").
+    if tuned.confidence_model is not None:
+        report["out_of_domain"] = out_of_domain(tuned)
     report["passed"] = all(checks)
     return report
 

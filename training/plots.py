@@ -68,3 +68,32 @@ def plot_score_distribution(
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def plot_reliability(
+    bins: list[dict[str, float]], ece: float, min_confidence: float, out: Path
+) -> None:
+    """The reliability diagram: how often the first entry was right, against the confidence
+    given to it, per confidence bin (a calibrated model lies on the diagonal), with how many
+    questions fell in each bin."""
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(6, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    confidence = [b["confidence"] for b in bins]
+    top.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfectly calibrated")
+    top.plot(
+        confidence, [b["right"] for b in bins], "o-", label=f"confidence model (ECE {ece:.3f})"
+    )
+    top.axvline(
+        min_confidence, color="black", linestyle="--", label=f"answers from {min_confidence:.2f}"
+    )
+    top.set_ylabel("first entry right")
+    top.set_title("reliability, validation questions (open set, cross-validated)")
+    top.legend(fontsize=8, loc="upper left")
+    bottom.bar(confidence, [b["count"] for b in bins], width=0.06)
+    bottom.set_xlabel("confidence in the first entry")
+    bottom.set_ylabel("questions")
+    bottom.set_xlim(0, 1)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)

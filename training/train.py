@@ -34,6 +34,7 @@ from faq_core.servable import (
 )
 from faq_core.settings import Settings
 from training.cache import EmbeddingCache
+from training.confidence import fit_confidence
 from training.data import (
     Pairs,
     file_checksum,
@@ -45,7 +46,7 @@ from training.encoder_loop import EncoderConfig, embed_states, train_upper_layer
 from training.layer_cache import LayerCache
 from training.loop import TrainConfig, TrainResult, train_head
 from training.metrics import ask_retrieval, first_answers, pool_retrieval
-from training.plots import plot_score_distribution, plot_training_curves
+from training.plots import plot_reliability, plot_score_distribution, plot_training_curves
 from training.recipe import Recipe
 from training.split_encoder import SplitEncoder
 from training.threshold import confident_threshold
@@ -141,6 +142,7 @@ def is_current(
         and manifest.get("training") == _recipe(config, encoder).record()
         and manifest.get("base_model_id") == base_model_id(settings.base_model)
         and manifest.get("model_id") == fingerprint(out)
+        and "confidence" in manifest  # servables from before the confidence model get one
     )
 
 
@@ -295,7 +297,7 @@ def run_training(
         best.epoch,
     )
 
-    # 7. Evaluate the kept model as it will serve, choose the confidence threshold, save.
+    # 7. Evaluate the kept model as it will serve, fit the confidence model, save.
     model = SimilarityModel(encoders=base.model.encoders["default"], head=head.to(base.device))
     tuned = {"pool": best.pool, "ask": best.ask}
     as_trained: dict[str, Any] = {}
@@ -312,6 +314,12 @@ def run_training(
         log.info("7/%d as served, answers mixed with their context: %s", STEPS, tuned)
     scores, correct = first_answers(val_questions, val_answers)
     threshold = confident_threshold(scores, correct, precision=0.9)
+    confidence = fit_confidence(
+        torch.as_tensor(val_questions).numpy(),
+        torch.as_tensor(val_answers).numpy(),
+        raw_threshold=threshold["score"] if threshold else None,
+    )
+    log.info("7/%d confidence model fitted: %s", STEPS, confidence.metrics["open_set"])
     untuned = (encoder_result or result).history[0]
     metrics: dict[str, Any] = {
         "untuned": {"pool": untuned.pool, "ask": untuned.ask},
@@ -324,6 +332,7 @@ def run_training(
         "head_training_seconds": round(result.seconds, 1),
         "total_seconds": round(time.perf_counter() - started, 1),
         "threshold": threshold,
+        "confidence": confidence.metrics,
     }
     if encoder_result is not None and recipe.encoder is not None:
         at_best = encoder_result.best
@@ -344,6 +353,7 @@ def run_training(
         "training": recipe.record(),
         "metrics": metrics,
         "threshold": threshold,
+        "confidence": confidence.model.record(),
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     manifest["model_id"] = save_servable(model, out, manifest)
@@ -366,6 +376,12 @@ def run_training(
         threshold["score"] if threshold else None,
         out / "score_distribution.png",
         coverage=threshold["coverage"] if threshold else None,
+    )
+    plot_reliability(
+        confidence.metrics["reliability"],
+        confidence.metrics["open_set"]["ece"],
+        confidence.model.min_confidence,
+        out / "reliability_diagram.png",
     )
     log.info("7/%d servable %s written to %s", STEPS, manifest["model_id"], out)
     return metrics

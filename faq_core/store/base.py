@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -65,11 +65,13 @@ class EncodedEntry:
 
 @dataclass(frozen=True)
 class Hit:
-    """One answer to a question: the entry, its cosine score and which of its vectors matched."""
+    """One answer to a question: the entry, its cosine score and which of its vectors matched,
+    and each vector's own score where the search found the entry by it."""
 
     entry: FaqEntry
     score: float
     matched: str
+    scores: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -165,13 +167,16 @@ class AnswerStore(ABC):
         results = self._query_batch(queries)
         merged = []
         for i, request in enumerate(requests):
-            best: dict[str, Hit] = {}
+            found: dict[str, tuple[dict[str, Any], dict[str, float]]] = {}
             for using, scored in zip(VECTOR_NAMES, results[2 * i : 2 * i + 2], strict=True):
                 for payload, score in scored:
-                    key = payload["id"]
-                    if key not in best or score > best[key].score:
-                        best[key] = Hit(FaqEntry.from_payload(payload), float(score), using)
-            merged.append(sorted(best.values(), key=lambda hit: -hit.score)[: request.top_k])
+                    found.setdefault(payload["id"], (payload, {}))[1][using] = float(score)
+            hits = []
+            for payload, by_vector in found.values():
+                matched = max(by_vector, key=by_vector.__getitem__)
+                entry = FaqEntry.from_payload(payload)
+                hits.append(Hit(entry, by_vector[matched], matched, by_vector))
+            merged.append(sorted(hits, key=lambda hit: -hit.score)[: request.top_k])
         return merged
 
     def entries(self) -> Iterator[FaqEntry]:

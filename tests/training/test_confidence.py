@@ -1,0 +1,100 @@
+"""Fitting the confidence model: the open-set protocol, the decision counts, what faq-train
+writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from faq_core.confidence import DEPTH, ConfidenceModel
+from faq_core.servable import MANIFEST_FILE
+from training.confidence import (
+    TARGET_PRECISION,
+    closed_set,
+    cross_validated,
+    decisions,
+    expected_calibration_error,
+    open_set,
+)
+
+
+def _pairs(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Questions and answers where each answer is its question's nearest (a little noise)."""
+    rng = np.random.default_rng(seed)
+    questions = rng.normal(size=(n, 16))
+    return questions, questions + 0.3 * rng.normal(size=(n, 16))
+
+
+def test_the_open_set_asks_every_question_once_with_and_once_without_its_answer() -> None:
+    questions, answers = _pairs(10)
+    searched = open_set(questions, answers)
+    assert searched.scores.shape == (20, DEPTH)
+    # First half: even answers indexed; second half: odd ones.
+    np.testing.assert_array_equal(searched.answerable[:10], np.arange(10) % 2 == 0)
+    np.testing.assert_array_equal(searched.answerable[10:], np.arange(10) % 2 == 1)
+    # Its own answer is found exactly when indexed (these answers are their questions' nearest).
+    np.testing.assert_array_equal(searched.correct[:, 0], searched.answerable)
+    assert not searched.correct[~searched.answerable].any()
+    assert np.all(np.diff(searched.scores, axis=1) <= 0)  # best first
+
+
+def test_decisions_count_answers_and_abstentions_as_the_issue_does() -> None:
+    confidence = np.array([0.9, 0.8, 0.3, 0.2, 0.95, 0.1])
+    correct = np.array([True, False, False, False, True, False])
+    answerable = np.array([True, True, True, False, True, False])
+    got = decisions(confidence, correct, answerable, min_confidence=0.5)
+    # answered: 0 (right), 1 (wrong), 4 (right); abstained: 2 (answerable), 3, 5 (not)
+    assert got["decisions_right"] == pytest.approx(4 / 6)
+    assert got["right_or_handed_over"] == pytest.approx(5 / 6)  # abstaining on 2 averts a miss
+    assert got["precision_when_answering"] == pytest.approx(2 / 3)
+    assert got["answerable_answered"] == pytest.approx(3 / 4)
+    assert got["always_abstaining"] == pytest.approx(2 / 6)
+
+
+def test_expected_calibration_error_is_zero_when_confidence_matches_frequency() -> None:
+    confidence = np.array([0.25] * 4 + [0.75] * 4)
+    assert expected_calibration_error(confidence, np.array([1, 0, 0, 0, 1, 1, 1, 0], bool)) == 0
+    assert expected_calibration_error(confidence, np.ones(8, bool)) == pytest.approx(0.5)
+
+
+def test_cross_validation_scores_each_question_by_a_model_that_never_saw_it() -> None:
+    questions, answers = _pairs(60, seed=1)
+    searched = open_set(questions, answers)
+    cv = cross_validated(searched)
+    assert cv.shape == searched.scores.shape
+    assert np.all((cv >= 0) & (cv <= 1))
+    # The easy synthetic pairs separate: answerable first entries are far more confident.
+    assert cv[searched.answerable, 0].mean() > cv[~searched.answerable, 0].mean() + 0.3
+
+
+def test_faq_train_writes_the_model_its_figures_and_its_reliability_diagram(
+    trained_servable_dir: Path,
+) -> None:
+    manifest = json.loads((trained_servable_dir / MANIFEST_FILE).read_text())
+    model = ConfidenceModel.from_record(manifest["confidence"])
+    figures = manifest["metrics"]["confidence"]
+    assert figures["min_confidence"] == pytest.approx(model.min_confidence, abs=1e-4)
+    assert set(figures["open_set"]) >= {
+        "decisions_right",
+        "precision_when_answering",
+        "answerable_answered",
+        "ece",
+    }
+    assert "coverage_at_90_precision" in figures["closed_set"]
+    # The operating point keeps the promised share of answered questions right (it was chosen
+    # on these cross-validated confidences), unless nothing could be answered at all.
+    if figures["open_set"]["answered"] > 0:
+        assert figures["open_set"]["precision_when_answering"] >= TARGET_PRECISION
+    png = trained_servable_dir / "reliability_diagram.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    metrics = json.loads((trained_servable_dir / "metrics.json").read_text())
+    assert metrics["confidence"]["open_set"] == figures["open_set"]
+
+
+def test_the_closed_set_indexes_every_answer() -> None:
+    questions, answers = _pairs(12, seed=2)
+    searched = closed_set(questions, answers)
+    assert searched.answerable.all() and searched.correct[:, 0].all()
