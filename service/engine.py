@@ -28,17 +28,17 @@ import torch
 from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
-from faq_core.feedback import FeedbackEvent, feedback_log_for
+from faq_core.feedback import FeedbackEvent
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
 from faq_core.store import (
     AnswerStore,
-    Catalog,
+    Backend,
     EncodedEntry,
     Hit,
     SearchRequest,
     layout_for,
-    open_catalog,
+    open_backend,
 )
 from faq_core.store.carry import Encode, carry_runtime_entries
 from service import heap
@@ -120,12 +120,13 @@ class AnswerEngine:
         self,
         servable: Servable,
         settings: Settings,
-        catalog: Catalog,
+        backend: Backend,
         on_batch: Callable[[int], None] | None = None,
         on_generation: Callable[[Generation], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.catalog = catalog
+        self.backend = backend
+        self.catalog = backend.catalog
         self._loaded = servable
         self._generation: Generation | None = None
         self._on_generation = on_generation
@@ -147,7 +148,6 @@ class AnswerEngine:
             linger_s=settings.batch_linger_ms / 1000,
         )
         self._refused_version: str | None = None
-        self.feedback_log = feedback_log_for(catalog, settings)
 
     @classmethod
     def open(
@@ -161,7 +161,7 @@ class AnswerEngine:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         servable = load_on_one_thread(settings)
-        engine = cls(servable, settings, open_catalog(settings), on_batch, on_generation)
+        engine = cls(servable, settings, open_backend(settings), on_batch, on_generation)
         engine.batcher.start()
         try:
             engine._connect()
@@ -403,7 +403,7 @@ class AnswerEngine:
             comment=comment,
             conversation_id=conversation_id,
         )
-        await asyncio.to_thread(self.feedback_log.append, event)
+        await asyncio.to_thread(self.backend.feedback_log.append, event)
         return event
 
     async def check_ready(self) -> None:
@@ -413,6 +413,10 @@ class AnswerEngine:
 
     def close(self) -> None:
         self.batcher.stop()
-        if self._generation is not None:
-            self._generation.store.close()
-        self.catalog.close()
+        try:
+            if self._generation is not None:
+                self._generation.store.close()
+        except StoreUnavailable as exc:  # what it could not flush, its write-ahead log holds
+            log.warning("closing the store: %s", exc)
+        finally:
+            self.backend.close()

@@ -15,7 +15,7 @@ from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
-from faq_core.store.catalog import EdgeCatalog
+from faq_core.store.edge import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
 from tests.conftest import ANSWER_CONTEXT, expected_answer_vector, open_live_store
