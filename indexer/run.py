@@ -124,7 +124,10 @@ def run_index(
     data: Path, settings: Settings, servable: Servable | None = None, *, progress: bool = True
 ) -> IndexSummary:
     """Build a new version of the collection from `data` and make it live."""
-    entries = read_entries(Path(data), require_question=False)
+    # An empty file makes an empty version: a FAQ may be filled through the API alone.
+    entries = read_entries(Path(data), require_question=False, allow_empty=True)
+    if not entries:
+        log.warning("%s holds no entries: the new version holds only those added at runtime", data)
     from_file = unique_by_id(entries)
     servable = servable or serving_model(settings)
     layout = layout_for(settings, dim=servable.dim, model_id=servable.model_id)

@@ -7,10 +7,11 @@ and a LIVE file) and faq_core.store.server.catalog (collections and an alias).
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 
-from faq_core.errors import CollectionMissing
+from faq_core.errors import CollectionMissing, FaqError
 from faq_core.store.base import AnswerStore, CollectionLayout
 
 
@@ -63,6 +64,22 @@ class Catalog(ABC):
             store.close()
             raise
         return version, store
+
+    def open_or_create_live(self, layout: CollectionLayout) -> tuple[str, AnswerStore, bool]:
+        """`open_live`, and when the collection has no version yet, a new empty one made live
+        for `layout`'s servable (True with it), so that entries can be added at runtime."""
+        if self.live() is not None:
+            return (*self.open_live(layout), False)
+        version = self.new_version()
+        store = self.store(version)
+        try:
+            store.open(layout, create=True)
+            self.switch(version)
+        except BaseException:
+            with contextlib.suppress(FaqError):  # the store's own failure is the one to report
+                store.drop()  # never live
+            raise
+        return version, store, True
 
     def prune(self, keep: set[str]) -> list[str]:
         """Drop every version not in `keep`; returns the dropped ones."""
