@@ -52,7 +52,7 @@ def exact_top(store: AnswerStore, queries: np.ndarray) -> list[list[str]]:
 def measure(questions_file: Path, repeats: int) -> dict[str, Any]:
     settings = Settings()
     servable = serving_model(settings)
-    catalog, store = open_store(settings, dim=servable.dim, model_id=servable.model_id)
+    backend, store = open_store(settings, dim=servable.dim, model_id=servable.model_id)
     try:
         questions = [e.question for e in read_entries(questions_file) if e.question]
         queries = servable.encode(questions)
@@ -80,7 +80,7 @@ def measure(questions_file: Path, repeats: int) -> dict[str, Any]:
         }
     finally:
         store.close()
-        catalog.close()
+        backend.close()
 
 
 def main() -> None:

@@ -158,9 +158,12 @@ def iter_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEn
                 raise DataFileError(path, number, str(exc)) from exc
 
 
-def read_entries(path: Path, *, require_question: bool = True) -> list[FaqEntry]:
-    """The whole file, validated before the caller does anything with it."""
+def read_entries(
+    path: Path, *, require_question: bool = True, allow_empty: bool = False
+) -> list[FaqEntry]:
+    """The whole file, validated before the caller does anything with it. A file without any
+    entry is an error unless `allow_empty`."""
     entries = list(iter_entries(path, require_question=require_question))
-    if not entries:
+    if not entries and not allow_empty:
         raise DataFileError(path, 0, "no entries")
     return entries

@@ -19,9 +19,10 @@ from typing import Any
 
 from faq_core.entries import FaqEntry
 from faq_core.errors import CollectionMissing, StoreUnavailable
-from faq_core.feedback import FeedbackEvent, FeedbackLog, feedback_log_for
+from faq_core.feedback import FeedbackEvent
+from faq_core.records import RecordLog
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, open_catalog
+from faq_core.store import AnswerStore, open_backend
 
 
 @dataclass(frozen=True)
@@ -68,25 +69,24 @@ def _tally(events: list[FeedbackEvent]) -> tuple[Counter[Key], Counter[Key], dic
 
 def export_feedback(settings: Settings, out: Path) -> ExportSummary:
     """`export_pairs` for the configured collection and its feedback log."""
-    catalog = open_catalog(settings)
+    backend = open_backend(settings)
     try:
-        live = catalog.live()
+        live = backend.catalog.live()
         if live is None:
             raise CollectionMissing(
                 f"collection {settings.collection!r} does not exist: run faq-index first"
             )
-        store = catalog.store(live)
+        store = backend.catalog.store(live)
         try:
-            log = feedback_log_for(catalog, settings)
-            return export_pairs(store, log, out, collection=settings.collection)
+            return export_pairs(store, backend.feedback_log, out, collection=settings.collection)
         finally:
             store.close()
     finally:
-        catalog.close()
+        backend.close()
 
 
 def export_pairs(
-    store: AnswerStore, log: FeedbackLog, out: Path, *, collection: str | None = None
+    store: AnswerStore, log: RecordLog[FeedbackEvent], out: Path, *, collection: str | None = None
 ) -> ExportSummary:
     """Write the accepted pairs of `log` to `out` (JSON Lines: question, answer, source, answer_id
     and the counts of verdicts), replacing it whole, with the answers as `store` holds them now.
@@ -95,7 +95,7 @@ def export_pairs(
     text, in the order of first acceptance.
     """
     name = collection or store.name
-    events = log.events()
+    events = log.records()
     accepted, rejected, wording = _tally(events)
     winners = [key for key in accepted if accepted[key] > rejected[key]]
     entries: dict[str, FaqEntry] = {}

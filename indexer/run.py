@@ -25,7 +25,7 @@ from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import StoreUnavailable
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, Catalog, EncodedEntry, layout_for, open_catalog
+from faq_core.store import AnswerStore, Catalog, EncodedEntry, layout_for, open_backend
 from faq_core.store.carry import carry_runtime_entries
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,16 @@ def run_index(
     data: Path, settings: Settings, servable: Servable | None = None, *, progress: bool = True
 ) -> IndexSummary:
     """Build a new version of the collection from `data` and make it live."""
-    entries = read_entries(Path(data), require_question=False)
+    # An empty file makes an empty version: a FAQ may be filled through the API alone.
+    entries = read_entries(Path(data), require_question=False, allow_empty=True)
+    if not entries:
+        log.warning("%s holds no entries: the new version holds only those added at runtime", data)
     from_file = unique_by_id(entries)
     servable = servable or serving_model(settings)
     layout = layout_for(settings, dim=servable.dim, model_id=servable.model_id)
     started = time.perf_counter()
-    catalog = open_catalog(settings)
+    backend = open_backend(settings)
+    catalog = backend.catalog
     live, source, points_before = _readable_live(catalog)
     try:
         same_model = source is not None and (source.metadata() or {}).get("model_id") == (
@@ -172,7 +176,7 @@ def run_index(
     try:
         dropped = catalog.prune(keep={v for v in (version, live) if v is not None})
     finally:
-        catalog.close()
+        backend.close()
     return IndexSummary(
         data=str(data),
         collection=settings.collection,

@@ -1,6 +1,6 @@
 """The app factory. The lifespan loads the servable, opens the live collection version (which must
-have been built by that servable), warms the model up, watches the store while serving, and
-closes everything on the way out."""
+have been built by that servable; an empty one is created when the collection has none), warms
+the model up, watches the store while serving, and closes everything on the way out."""
 
 from __future__ import annotations
 

@@ -6,9 +6,10 @@ The engine serves one *generation* at a time: a servable and the collection vers
 are in, always used together. The watcher follows the live version: when `faq-index` switches
 to a new one, the engine opens it (loading the servable from its configured path when the new
 version was built by another one), carries over entries added through the API meanwhile, and
-swaps generations between two requests. A store that goes away makes requests fail fast with
-StoreUnavailable (503) instead of each waiting for the timeout, and the watcher reconnects when
-it is back; no restart is needed, not even when the store was down at startup.
+swaps generations between two requests. A collection without any version yet gets an empty
+one, so that a FAQ can be filled through the API alone. A store that goes away makes requests
+fail fast with StoreUnavailable (503) instead of each waiting for the timeout, and the watcher
+reconnects when it is back; no restart is needed, not even when the store was down at startup.
 """
 
 from __future__ import annotations
@@ -29,16 +30,16 @@ from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
-from faq_core.feedback import FeedbackEvent, feedback_log_for
+from faq_core.feedback import FeedbackEvent
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
 from faq_core.store import (
     AnswerStore,
-    Catalog,
+    Backend,
     EncodedEntry,
     SearchRequest,
     layout_for,
-    open_catalog,
+    open_backend,
 )
 from faq_core.store.carry import Encode, carry_runtime_entries
 from service import heap
@@ -125,12 +126,13 @@ class AnswerEngine:
         self,
         servable: Servable,
         settings: Settings,
-        catalog: Catalog,
+        backend: Backend,
         on_batch: Callable[[int], None] | None = None,
         on_generation: Callable[[Generation], None] | None = None,
     ) -> None:
         self.settings = settings
-        self.catalog = catalog
+        self.backend = backend
+        self.catalog = backend.catalog
         self._loaded = servable
         self._generation: Generation | None = None
         self._on_generation = on_generation
@@ -152,7 +154,7 @@ class AnswerEngine:
             linger_s=settings.batch_linger_ms / 1000,
         )
         self._refused_version: str | None = None
-        self.feedback_log = feedback_log_for(catalog, settings)
+        self.created_empty = False  # this process created the collection's first version
 
     @classmethod
     def open(
@@ -162,11 +164,12 @@ class AnswerEngine:
         on_generation: Callable[[Generation], None] | None = None,
     ) -> AnswerEngine:
         """Load the servable, start the worker and open the live version, which must have been
-        built by this servable. An unreachable store is not fatal: the watcher connects later."""
+        built by this servable (an empty one is created when there is none). An unreachable
+        store is not fatal: the watcher connects later."""
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         servable = load_on_one_thread(settings)
-        engine = cls(servable, settings, open_catalog(settings), on_batch, on_generation)
+        engine = cls(servable, settings, open_backend(settings), on_batch, on_generation)
         engine.batcher.start()
         try:
             engine._connect()
@@ -197,7 +200,19 @@ class AnswerEngine:
     def _connect(self) -> None:
         """Open the live version for the loaded servable (blocking)."""
         layout = layout_for(self.settings, dim=self._loaded.dim, model_id=self._loaded.model_id)
-        version, store = self.catalog.open_live(layout)
+        version, store, created = self.catalog.open_or_create_live(layout)
+        if created:
+            self.created_empty = True
+            # A warning, so that a mistyped store path or collection shows in the log.
+            log.warning(
+                "collection %r had no version in the %s store at %s: created an empty one (%s) "
+                "for servable %s; fill it with POST /answers or faq-index",
+                self.settings.collection,
+                self.backend.kind,
+                self.backend.location,
+                version,
+                self._loaded.model_id,
+            )
         self._install(Generation(self._loaded, version, store))
 
     def _install(self, generation: Generation) -> None:
@@ -211,9 +226,11 @@ class AnswerEngine:
         if self._on_generation is not None:
             self._on_generation(generation)
         log.info(
-            "serving version %s of collection %r with servable %s",
+            "serving version %s of collection %r (%s store at %s) with servable %s",
             generation.version,
             self.settings.collection,
+            self.backend.kind,
+            self.backend.location,
             generation.servable.model_id,
         )
 
@@ -436,8 +453,17 @@ class AnswerEngine:
             comment=comment,
             conversation_id=conversation_id,
         )
-        await asyncio.to_thread(self.feedback_log.append, event)
+        await asyncio.to_thread(self.backend.feedback_log.append, event)
         return event
+
+    async def entry_count(self) -> int | None:
+        """How many entries the collection version being served holds; None when the store
+        cannot say now."""
+        try:
+            with self._using() as generation:
+                return await self._store_call(generation.store.count)
+        except StoreUnavailable:
+            return None
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""
@@ -446,6 +472,10 @@ class AnswerEngine:
 
     def close(self) -> None:
         self.batcher.stop()
-        if self._generation is not None:
-            self._generation.store.close()
-        self.catalog.close()
+        try:
+            if self._generation is not None:
+                self._generation.store.close()
+        except StoreUnavailable as exc:  # what it could not flush, its write-ahead log holds
+            log.warning("closing the store: %s", exc)
+        finally:
+            self.backend.close()

@@ -150,10 +150,17 @@ async def readyz(engine: EngineDep) -> Status | JSONResponse:
 async def manifest(engine: EngineDep) -> dict[str, object]:
     """The servable's provenance: base model, data checksums, training settings, metrics, threshold
     (a first answer scoring below `threshold.score` is not a confident answer), and the collection
-    version it is serving."""
+    version it is serving: where the store is, how many entries it holds, and whether this
+    service created it empty."""
     return {
         "model_id": engine.servable.model_id,
-        "index": {"collection": engine.settings.collection, "version": engine.version},
+        "index": {
+            "collection": engine.settings.collection,
+            "version": engine.version,
+            "store": engine.backend.location,
+            "entries": await engine.entry_count(),
+            "created_empty": engine.created_empty,
+        },
         **engine.servable.manifest,
     }
 

@@ -24,11 +24,7 @@ from faq_core.servable import (
     save_servable,
 )
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, Catalog
-from faq_core.store.base import CollectionLayout
-from faq_core.store.catalog import EdgeCatalog
-from faq_core.store.edge import EdgeStore
-from faq_core.store.server import ServerCatalog, ServerStore
+from faq_core.store import AnswerStore, CollectionLayout, open_backend
 from training.loop import TrainConfig
 from training.train import TrainInputs, run_training
 
@@ -123,15 +119,6 @@ def settings(tmp_path: Path, trained_servable_dir: Path) -> Settings:
 
 def open_live_store(settings: Settings, servable: Servable) -> AnswerStore:
     """The live version of the embedded store, as the service opens it."""
-    catalog = EdgeCatalog(settings.store_path, settings.collection)
+    catalog = open_backend(settings).catalog
     _, store = catalog.open_live(CollectionLayout(servable.dim, servable.model_id))
     return store
-
-
-def catalog_of(store: AnswerStore) -> Catalog:
-    """The catalog that a store made outside any catalog (a test's) would belong to, for what
-    lives beside a collection rather than in one of its versions, such as the feedback log."""
-    if isinstance(store, EdgeStore):
-        return EdgeCatalog(store.path.parent, store.name)
-    assert isinstance(store, ServerStore)
-    return ServerCatalog(store.client, store.name)

@@ -1,22 +1,18 @@
 """Collection versions: the indexer builds a new version beside the live one and switches to it
 atomically when it is complete, so the service never answers from a half-built collection.
 
-On a Qdrant server each version is a collection `<collection>--<version>` and the live one is
-the alias `<collection>` (alias changes are atomic on the server). In the embedded store each
-version is a directory `<store_path>/<collection>/versions/<version>/` and the live one is named
-by the file `<store_path>/<collection>/LIVE`, replaced atomically with rename.
+How a backend keeps versions and names the live one: faq_core.store.edge.catalog (directories
+and a LIVE file) and faq_core.store.server.catalog (collections and an alias).
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
-from pathlib import Path
 
-from faq_core.errors import CollectionMissing
-from faq_core.store.base import AnswerStore, CollectionLayout, SearchTuning
-from faq_core.store.edge import EdgeStore
+from faq_core.errors import CollectionMissing, FaqError
+from faq_core.store.base import AnswerStore, CollectionLayout
 
 
 def _version_name() -> str:
@@ -69,53 +65,25 @@ class Catalog(ABC):
             raise
         return version, store
 
+    def open_or_create_live(self, layout: CollectionLayout) -> tuple[str, AnswerStore, bool]:
+        """`open_live`, and when the collection has no version yet, a new empty one made live
+        for `layout`'s servable (True with it), so that entries can be added at runtime."""
+        if self.live() is not None:
+            return (*self.open_live(layout), False)
+        version = self.new_version()
+        store = self.store(version)
+        try:
+            store.open(layout, create=True)
+            self.switch(version)
+        except BaseException:
+            with contextlib.suppress(FaqError):  # the store's own failure is the one to report
+                store.drop()  # never live
+            raise
+        return version, store, True
+
     def prune(self, keep: set[str]) -> list[str]:
         """Drop every version not in `keep`; returns the dropped ones."""
         dropped = [v for v in self.versions() if v not in keep]
         for version in dropped:
             self.store(version).drop()
         return dropped
-
-
-class EdgeCatalog(Catalog):
-    def __init__(
-        self, store_path: Path, collection: str, *, search: SearchTuning | None = None
-    ) -> None:
-        self.name = collection
-        self.root = Path(store_path) / collection
-        self._versions_dir = self.root / "versions"
-        self._live_file = self.root / "LIVE"
-        self._search = search
-
-    def live(self) -> str | None:
-        try:
-            return self._live_file.read_text().strip() or None
-        except FileNotFoundError:
-            return None
-
-    def versions(self) -> list[str]:
-        if not self._versions_dir.is_dir():
-            return []
-        return sorted(p.name for p in self._versions_dir.iterdir() if p.is_dir())
-
-    def store(self, version: str) -> EdgeStore:
-        return EdgeStore(self._versions_dir, version, search=self._search)
-
-    def switch(self, version: str) -> None:
-        if not (self._versions_dir / version).is_dir():
-            raise CollectionMissing(f"collection {self.name!r} has no version {version!r}")
-        tmp = self.root / "LIVE.tmp"
-        with tmp.open("w") as handle:
-            handle.write(version)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, self._live_file)
-        # The rename itself must survive a crash too.
-        directory = os.open(self.root, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-    def close(self) -> None:
-        """Nothing held: each version's store holds its own shard."""

@@ -219,10 +219,13 @@ def test_missing_file_is_reported_with_its_path(tmp_path: Path) -> None:
         read_entries(path)
 
 
-def test_file_without_entries_is_refused(tmp_path: Path) -> None:
+def test_file_without_entries_is_refused_unless_allowed(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "blank.jsonl", ["", "  "])
     with pytest.raises(DataFileError, match=re.escape(f"{path}:0: no entries")):
         read_entries(path)
+    assert read_entries(path, allow_empty=True) == []
+    (tmp_path / "empty.jsonl").write_bytes(b"")
+    assert read_entries(tmp_path / "empty.jsonl", allow_empty=True) == []
 
 
 def test_real_data_file_reads_whole(val_file: Path) -> None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Literal
@@ -22,7 +23,7 @@ from qdrant_client import QdrantClient
 
 from faq_core.encoding import encode_entries
 from faq_core.entries import FaqEntry, read_entries
-from faq_core.errors import CollectionMissing, ModelMismatch
+from faq_core.errors import CollectionMissing, ModelMismatch, StoreUnavailable
 from faq_core.servable import Servable
 from faq_core.store.base import (
     VECTOR_NAMES,
@@ -34,6 +35,7 @@ from faq_core.store.base import (
     SearchTuning,
 )
 from faq_core.store.edge import EdgeStore
+from faq_core.store.edge.errors import translated
 from faq_core.store.server import ServerCatalog, ServerStore
 from tests.support.churn import churn, closed_log_segments, disk_bytes
 
@@ -599,3 +601,60 @@ def test_a_server_catalog_opens_versions_with_its_collection_options() -> None:
     assert params.quantization is not None and params.quantization.oversampling == 3.0
     default = ServerCatalog(QdrantClient(location=":memory:"), "faq").store("v1")._search_params
     assert default.hnsw_ef is None
+
+
+# ---- the embedded store's failures are translated -----------------------------------------------
+
+
+def test_edge_errors_become_store_unavailable(
+    tmp_path: Path, layout: CollectionLayout, encoded: list[EncodedEntry]
+) -> None:
+    """Edge raises plain Exceptions; callers see StoreUnavailable, as from the server backend."""
+    store = EdgeStore(tmp_path / "store", "faq")
+    store.open(layout, create=True)
+    store.upsert(encoded[:5])
+    store.shard.close()  # a real Edge error from here on: its shard is closed under the store
+    calls: dict[str, Callable[[], object]] = {
+        "count": store.count,
+        "ping": store.ping,
+        "get": lambda: store.get(encoded[0].entry.entry_id),
+        "search": lambda: store.search(encoded[0].answer_vector, 3),
+        "upsert": lambda: store.upsert(encoded[5:6]),
+        "maintain": store.maintain,
+    }
+    for name, call in calls.items():
+        with pytest.raises(StoreUnavailable, match=r"Shard is not initialized"):
+            call()
+            pytest.fail(f"{name} did not raise")
+    with pytest.raises(StoreUnavailable):
+        store.close()
+
+
+def test_only_edges_own_errors_are_translated(tmp_path: Path) -> None:
+    """A bug (a TypeError, a KeyError) must not pass for an unavailable store."""
+    edge_error = r"embedded store .*: Service runtime error: x"
+    with pytest.raises(StoreUnavailable, match=edge_error), translated(tmp_path):
+        raise Exception("Service runtime error: x")  # what Edge raises
+    with pytest.raises(StoreUnavailable, match=r"in use by another process"), translated(tmp_path):
+        raise Exception("Resource temporarily unavailable: WouldBlock")
+    for bug in (TypeError("bad argument"), KeyError("answer")):
+        with pytest.raises(type(bug)), translated(tmp_path):
+            raise bug
+
+
+def test_an_edge_store_whose_files_were_removed_is_unavailable_and_takes_no_write(
+    tmp_path: Path, layout: CollectionLayout, encoded: list[EncodedEntry]
+) -> None:
+    store = EdgeStore(tmp_path / "store", "faq")
+    store.open(layout, create=True)
+    store.upsert(encoded[:5])
+    store.maintain()
+    shutil.rmtree(store.path / "shard")
+    with pytest.raises(StoreUnavailable, match=r"files at .*shard are gone"):
+        store.ping()
+    with pytest.raises(StoreUnavailable, match=r"are gone"):
+        store.upsert(encoded[5:6])  # Edge itself would take it, in files no restart finds
+    with pytest.raises(StoreUnavailable, match=r"are gone"):
+        store.delete(encoded[0].entry.entry_id)
+    with pytest.raises(StoreUnavailable):
+        store.close()

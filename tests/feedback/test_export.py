@@ -8,20 +8,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from qdrant_client import QdrantClient
 
 from faq_core.encoding import encode_entries
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
-from faq_core.feedback import FeedbackEvent, FeedbackLog, feedback_log_for
+from faq_core.feedback import FeedbackEvent
+from faq_core.records import RecordLog
 from faq_core.servable import Servable
 from faq_core.settings import Settings
-from faq_core.store.base import AnswerStore, CollectionLayout
-from faq_core.store.catalog import EdgeCatalog
-from faq_core.store.edge import EdgeStore
-from faq_core.store.server import ServerStore
+from faq_core.store import AnswerStore, Backend, CollectionLayout, open_backend
 from feedback.cli import main
 from feedback.export import export_pairs
-from tests.conftest import catalog_of
+from tests.support.backends import BACKENDS, make_backend
 from training.data import load_feedback_pairs
 
 ENTRIES = {
@@ -56,7 +53,7 @@ VERDICTS = [
 ]
 
 
-def record_verdicts(log: FeedbackLog) -> None:
+def record_verdicts(log: RecordLog[FeedbackEvent]) -> None:
     for question, name, helpful in VERDICTS:
         log.append(FeedbackEvent(question=question, answer_id=ids(name), helpful=helpful))
 
@@ -66,17 +63,19 @@ def fill(store: AnswerStore, servable: Servable) -> None:
     store.upsert(encode_entries(servable, list(ENTRIES.values())))
 
 
-@pytest.fixture(params=["edge", "server"])
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path, servable: Servable
-) -> Iterator[AnswerStore]:
-    if request.param == "edge":
-        backend: AnswerStore = EdgeStore(tmp_path / "store", "faq")
-    else:
-        backend = ServerStore(QdrantClient(location=":memory:"), "faq")
-    fill(backend, servable)
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
+    backend = make_backend(request.param, tmp_path)
     yield backend
     backend.close()
+
+
+@pytest.fixture
+def store(backend: Backend, servable: Servable) -> Iterator[AnswerStore]:
+    store = backend.catalog.store("v1")
+    fill(store, servable)
+    yield store
+    store.close()
 
 
 EXPECTED_SUMMARY = {
@@ -123,13 +122,13 @@ def read_rows(path: Path) -> list[dict[str, object]]:
 
 
 def test_export_writes_the_accepted_pairs_once_with_counts(
-    store: AnswerStore, tmp_path: Path
+    backend: Backend, store: AnswerStore, tmp_path: Path
 ) -> None:
-    log = feedback_log_for(catalog_of(store), Settings())
+    log = backend.feedback_log
     record_verdicts(log)
     assert store.delete(ids("gone"))
     out = tmp_path / "exported" / "feedback.jsonl"
-    summary = export_pairs(store, log, out).as_dict()
+    summary = export_pairs(store, log, out, collection="faq").as_dict()
     assert summary == {**EXPECTED_SUMMARY, "out": str(out)}
     assert read_rows(out) == EXPECTED_ROWS
     # The training data's format: faq-train --feedback reads it.
@@ -139,9 +138,9 @@ def test_export_writes_the_accepted_pairs_once_with_counts(
 
 
 def test_export_uses_the_answer_as_the_collection_holds_it_now(
-    store: AnswerStore, servable: Servable, tmp_path: Path
+    backend: Backend, store: AnswerStore, servable: Servable, tmp_path: Path
 ) -> None:
-    log = feedback_log_for(catalog_of(store), Settings())
+    log = backend.feedback_log
     log.append(FeedbackEvent(question="card types?", answer_id=ids("card"), helpful=True))
     changed = FaqEntry(answer="we take visa, mastercard and amex", id=ids("card"), source="test")
     store.upsert(encode_entries(servable, [changed]))
@@ -149,10 +148,12 @@ def test_export_uses_the_answer_as_the_collection_holds_it_now(
     assert [row["answer"] for row in read_rows(tmp_path / "out.jsonl")] == [changed.answer]
 
 
-def test_export_without_feedback_writes_an_empty_file(store: AnswerStore, tmp_path: Path) -> None:
+def test_export_without_feedback_writes_an_empty_file(
+    backend: Backend, store: AnswerStore, tmp_path: Path
+) -> None:
     out = tmp_path / "out.jsonl"
     out.write_text("stale content\n")
-    summary = export_pairs(store, feedback_log_for(catalog_of(store), Settings()), out)
+    summary = export_pairs(store, backend.feedback_log, out)
     assert (summary.events, summary.written) == (0, 0)
     assert out.read_text() == ""
     assert load_feedback_pairs([out]).questions == []
@@ -169,14 +170,15 @@ def configured(
     monkeypatch.setenv("FAQ_COLLECTION", "support")
     monkeypatch.delenv("FAQ_QDRANT_URL", raising=False)
     settings = Settings()
-    catalog = EdgeCatalog(settings.store_path, settings.collection)
-    version = catalog.new_version()
-    store = catalog.store(version)
+    backend = open_backend(settings)
+    version = backend.catalog.new_version()
+    store = backend.catalog.store(version)
     fill(store, servable)
-    catalog.switch(version)  # as faq-index leaves it
-    record_verdicts(feedback_log_for(catalog, settings))
+    backend.catalog.switch(version)  # as faq-index leaves it
+    record_verdicts(backend.feedback_log)
     assert store.delete(ids("gone"))
     store.close()
+    backend.close()
     yield settings
 
 
@@ -194,7 +196,7 @@ def test_cli_export_while_the_embedded_store_is_open_says_why(
     configured: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Only one process can open the embedded store: a running faq-serve holds it."""
-    catalog = EdgeCatalog(configured.store_path, configured.collection)
+    catalog = open_backend(configured).catalog
     serving = catalog.store(catalog.live() or "")
     serving.count()  # opens the shard, as faq-serve does
     out = tmp_path / "feedback.jsonl"
@@ -212,9 +214,9 @@ def test_cli_export_while_the_embedded_store_is_open_says_why(
 
 
 def test_export_keeps_the_entrys_other_fields_for_the_answer_context(
-    store: AnswerStore, servable: Servable, tmp_path: Path
+    backend: Backend, store: AnswerStore, servable: Servable, tmp_path: Path
 ) -> None:
-    log = feedback_log_for(catalog_of(store), Settings())
+    log = backend.feedback_log
     paged = FaqEntry(
         answer="enter the meeting id",
         source="aws",

@@ -15,7 +15,7 @@ from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
-from faq_core.store.catalog import EdgeCatalog
+from faq_core.store.edge import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
 from tests.conftest import ANSWER_CONTEXT, expected_answer_vector, open_live_store
@@ -294,3 +294,27 @@ def test_a_re_index_drops_entries_that_left_the_file_keeps_runtime_ones_and_one_
         assert store.get(added.entry_id) is not None
     finally:
         store.close()
+
+
+def test_an_empty_file_makes_an_empty_version_that_keeps_runtime_entries(
+    tmp_path: Path, index_env: Settings, servable: Servable, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A FAQ kept elsewhere (a CMS) and pushed through POST /answers starts from nothing."""
+    settings = index_env
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    first = run_index(empty, settings, servable, progress=False)
+    assert (first.lines, first.points_before, first.points_after) == (0, None, 0)
+    store = open_live_store(settings, servable)
+    added = FaqEntry(answer="our office is closed on public holidays.", extra={ORIGIN_KEY: "api"})
+    try:
+        assert store.count() == 0
+        store.upsert(encode_entries(servable, [added]))
+    finally:
+        store.close()
+    second = run_index(empty, settings, servable, progress=False)
+    assert (second.points_before, second.points_after, second.carried_over) == (1, 1, 1)
+
+    index_main(["--data", str(empty), "--quiet"])  # the console script takes it too
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["lines"], summary["points_after"]) == (0, 1)

@@ -9,18 +9,20 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from faq_core.feedback import FileFeedbackLog
+from faq_core.feedback import FeedbackEvent
 from faq_core.servable import fingerprint
 from faq_core.settings import Settings
+from faq_core.store.edge import FileRecordLog
 from service.app import create_app
 from tests.service.test_api import assert_error
 
 FEEDBACK = "/feedback"
 
 
-def feedback_file(settings: Settings) -> FileFeedbackLog:
+def feedback_file(settings: Settings) -> FileRecordLog[FeedbackEvent]:
     """The log as another process (faq-feedback export) would read it."""
-    return FileFeedbackLog(settings.store_path / f"{settings.collection}.feedback.jsonl")
+    path = settings.store_path / f"{settings.collection}.feedback.jsonl"
+    return FileRecordLog(path, FeedbackEvent)
 
 
 def first_answer_id(client: TestClient, question: str) -> str:
@@ -44,7 +46,7 @@ def test_feedback_is_stored_before_the_response(client: TestClient, app_settings
     created = response.json()
     assert set(created) == {"id", "created_at"}
 
-    (stored,) = feedback_file(app_settings).events()
+    (stored,) = feedback_file(app_settings).records()
     assert stored.id == created["id"]
     assert stored.created_at == created["created_at"]
     assert stored.question == "does dataproc have an api?"  # stripped, as every text field
@@ -55,7 +57,7 @@ def test_feedback_is_stored_before_the_response(client: TestClient, app_settings
     verdict = {"question": "is there a rest api?", "answer_id": answer_id, "helpful": False}
     rejected = client.post(FEEDBACK, json=verdict)
     assert rejected.status_code == 201
-    events = feedback_file(app_settings).events()
+    events = feedback_file(app_settings).records()
     assert [(e.helpful, e.comment) for e in events] == [
         (True, "exactly what i needed"),
         (False, None),
@@ -71,7 +73,7 @@ def test_feedback_on_an_unknown_answer_is_404_and_not_stored(
 ) -> None:
     body = {"question": "where is my invoice?", "answer_id": "no-such-entry", "helpful": True}
     assert_error(client.post(FEEDBACK, json=body), 404, "entry_not_found", "no-such-entry")
-    assert feedback_file(app_settings).events() == []
+    assert feedback_file(app_settings).records() == []
 
 
 @pytest.mark.parametrize(
@@ -98,7 +100,7 @@ def test_feedback_refuses_bad_bodies(
 ) -> None:
     error = assert_error(client.post(FEEDBACK, json=body), 422, "invalid_request")
     assert any(field in detail["loc"] or field == "body" for detail in error["details"]), error
-    assert feedback_file(app_settings).events() == []
+    assert feedback_file(app_settings).records() == []
 
 
 @pytest.fixture
@@ -115,7 +117,7 @@ def test_feedback_needs_the_api_key_when_one_is_set(locked: tuple[TestClient, Se
     assert_error(client.post(FEEDBACK, json=body), 401, "unauthorized")
     wrong = {"Authorization": "Bearer not-the-key"}
     assert_error(client.post(FEEDBACK, json=body, headers=wrong), 401, "unauthorized")
-    assert feedback_file(settings).events() == []
+    assert feedback_file(settings).records() == []
     right = {"Authorization": "Bearer s3cret-key"}
     assert client.post(FEEDBACK, json=body, headers=right).status_code == 201
-    assert len(feedback_file(settings).events()) == 1
+    assert len(feedback_file(settings).records()) == 1

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from faq_core.servable import fingerprint
-from faq_core.store.catalog import EdgeCatalog
+from faq_core.store.edge import EdgeCatalog
 from tests.service.conftest import INDEXED_LINES, ServerProcess, copy_store
 
 QUESTION = "how do i turn off billing for a project?"

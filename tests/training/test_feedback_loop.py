@@ -25,9 +25,10 @@ import pytest
 import torch
 
 from faq_core.answer_encoding import AnswerEncoding
-from faq_core.feedback import FileFeedbackLog
+from faq_core.feedback import FeedbackEvent
 from faq_core.servable import MANIFEST_FILE
 from faq_core.settings import Settings
+from faq_core.store.edge import FileRecordLog
 from feedback.cli import main as feedback_main
 from indexer.run import run_index
 from tests.service.conftest import ServerProcess
@@ -187,7 +188,7 @@ def loop(
     tuned = root / "tuned"
     metrics_after = train(train_file, val_file, tuned, cache, "--feedback", str(feedback_file))
     run_index(pool_file, Settings(model_path=tuned, store_path=store, device="cpu"), progress=False)
-    events_after_reindex = len(FileFeedbackLog(store / "faq.feedback.jsonl").events())
+    events_after_reindex = len(FileRecordLog(store / "faq.feedback.jsonl", FeedbackEvent).records())
     seconds["export_retrain_reindex"] = time.perf_counter() - t
 
     # 4. The same questions, and the paraphrases, asked of the retrained service.

@@ -1,7 +1,9 @@
-"""Embedded backend: Qdrant Edge, the Qdrant engine in-process, with HNSW and a write-ahead log.
+"""One collection version in an Edge shard: Qdrant Edge, the Qdrant engine in-process, with HNSW
+and a write-ahead log.
 
-On disk: `<store_path>/<collection>/shard/` (the Edge shard) and `.../metadata.json` (which
-servable built the vectors; Edge shards have no collection metadata of their own).
+On disk: `<directory>/<name>/shard/` (the Edge shard), `.../metadata.json` (which servable built
+the vectors; Edge shards have no collection metadata of their own) and `.../shard.lock` (this
+process's hold on the shard). Every call into Edge goes through `translated`.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from faq_core.store.base import (
     SearchTuning,
     VectorQuery,
 )
+from faq_core.store.edge.errors import in_use, translated
 
 _METADATA_FILE = "metadata.json"
 _LOCK_FILE = "shard.lock"
@@ -70,17 +73,16 @@ class EdgeStore(AnswerStore):
 
     def _load(self) -> qe.EdgeShard:
         if self._shard is None:
-            shard_dir = self.path / "shard"
+            shard_dir = self._shard_dir
             if not shard_dir.is_dir():
                 raise StoreUnavailable(f"embedded store {shard_dir} does not exist")
             self._claim()
             try:
-                self._shard = qe.EdgeShard.load(str(shard_dir))
-            except Exception as exc:  # Edge raises plain Exceptions; the message is all we have
+                with translated(shard_dir):
+                    self._shard = qe.EdgeShard.load(str(shard_dir))
+            except BaseException:
                 self._release()
-                if "WouldBlock" in str(exc):
-                    raise self._in_use() from exc
-                raise StoreUnavailable(f"cannot open embedded store {shard_dir}: {exc}") from exc
+                raise
         return self._shard
 
     def _claim(self) -> None:
@@ -92,13 +94,14 @@ class EdgeStore(AnswerStore):
         """
         if self._claim_fd is not None:
             return
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        with translated(self.path):
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
-            raise self._in_use() from None
+            raise in_use(self._shard_dir) from None
         self._claim_fd = fd
 
     def _release(self) -> None:
@@ -106,18 +109,16 @@ class EdgeStore(AnswerStore):
             os.close(self._claim_fd)  # and with it the lock
             self._claim_fd = None
 
-    def _in_use(self) -> StoreUnavailable:
-        return StoreUnavailable(
-            f"the embedded store {self.path / 'shard'} is in use by another process "
-            "(only one process can open it: stop faq-serve before running faq-index, "
-            "or use a Qdrant server via FAQ_QDRANT_URL)"
-        )
+    @property
+    def _shard_dir(self) -> Path:
+        return self.path / "shard"
 
     def _read_metadata(self) -> dict[str, Any] | None:
         file = self.path / _METADATA_FILE
-        if not file.is_file():
-            return None
-        metadata: dict[str, Any] = json.loads(file.read_text())
+        with translated(self.path):
+            if not file.is_file():
+                return None
+            metadata: dict[str, Any] = json.loads(file.read_text())
         return metadata
 
     def _create(self, layout: CollectionLayout) -> None:
@@ -144,19 +145,21 @@ class EdgeStore(AnswerStore):
         )
         # A shard without metadata is what a creation that never finished leaves: start again.
         self._claim()
-        shutil.rmtree(self.path / "shard", ignore_errors=True)
+        shutil.rmtree(self._shard_dir, ignore_errors=True)
         try:
-            self._shard = qe.EdgeShard.create(str(self.path / "shard"), config)
-        except Exception as exc:  # Edge raises plain Exceptions
+            with translated(self._shard_dir):
+                self._shard = qe.EdgeShard.create(str(self._shard_dir), config)
+        except BaseException:
             self._release()
-            raise StoreUnavailable(f"cannot create embedded store {self.path}: {exc}") from exc
-        self._shard.update(
-            qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword)
-        )
-        # Metadata last and atomically: without it, the collection's creation never finished.
-        tmp = self.path / f"{_METADATA_FILE}.tmp"
-        tmp.write_text(json.dumps(layout.metadata()))
-        os.replace(tmp, self.path / _METADATA_FILE)
+            raise
+        with translated(self._shard_dir):
+            self._shard.update(
+                qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword)
+            )
+            # Metadata last and atomically: without it, the collection's creation never finished.
+            tmp = self.path / f"{_METADATA_FILE}.tmp"
+            tmp.write_text(json.dumps(layout.metadata()))
+            os.replace(tmp, self.path / _METADATA_FILE)
 
     def _upsert(self, encoded: Sequence[EncodedEntry]) -> None:
         points = [
@@ -164,7 +167,7 @@ class EdgeStore(AnswerStore):
             for item in encoded
         ]
         with self._write_lock:
-            self.shard.update(qe.UpdateOperation.upsert_points(points))
+            self._update(qe.UpdateOperation.upsert_points(points))
 
     def _query_batch(
         self, queries: Sequence[VectorQuery]
@@ -180,24 +183,28 @@ class EdgeStore(AnswerStore):
             )
             for q in queries
         ]
-        results = self.shard.query_batch(qe.QueryBatchRequest(requests))
+        with translated(self._shard_dir):
+            results = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [[(p.payload or {}, p.score) for p in points] for points in results]
 
     def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
-        records = self.shard.retrieve(list(pids), with_payload=True, with_vector=False)
+        with translated(self._shard_dir):
+            records = self.shard.retrieve(list(pids), with_payload=True, with_vector=False)
         return [r.payload or {} for r in records]
 
     def _retrieve_with_vectors(
         self, pids: Sequence[str]
     ) -> list[tuple[dict[str, Any], dict[str, list[float]]]]:
-        records = self.shard.retrieve(list(pids), with_payload=True, with_vector=True)
+        with translated(self._shard_dir):
+            records = self.shard.retrieve(list(pids), with_payload=True, with_vector=True)
         # Named vectors only here (VECTOR_NAMES), so each record's vector is a dict.
         return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
 
     def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
-        records, next_offset = self.shard.scroll(
-            qe.ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=False)
-        )
+        with translated(self._shard_dir):
+            records, next_offset = self.shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=False)
+            )
         return [r.payload or {} for r in records], next_offset
 
     def drop(self) -> None:
@@ -206,16 +213,31 @@ class EdgeStore(AnswerStore):
 
     def _delete(self, pid: str) -> None:
         with self._write_lock:
-            self.shard.update(qe.UpdateOperation.delete_points([pid]))
+            self._update(qe.UpdateOperation.delete_points([pid]))
+
+    def _update(self, operation: qe.UpdateOperation) -> None:
+        """One write; the caller holds the write lock."""
+        self._check_files()
+        with translated(self._shard_dir):
+            self.shard.update(operation)
+
+    def _check_files(self) -> None:
+        # Edge works from memory and open files: with the shard's directory removed under it, it
+        # still answers, and takes writes that no restart would find.
+        if not self._shard_dir.is_dir():
+            raise StoreUnavailable(f"the embedded store's files at {self._shard_dir} are gone")
 
     def count(self) -> int:
-        return int(self.shard.count(qe.CountRequest(exact=True)))
+        with translated(self._shard_dir):
+            return int(self.shard.count(qe.CountRequest(exact=True)))
 
     def ping(self) -> None:
-        self.shard.info()
+        with translated(self._shard_dir):
+            self.shard.info()
+        self._check_files()
 
     def optimize(self) -> None:
-        with self._write_lock:
+        with self._write_lock, translated(self._shard_dir):
             self.shard.optimize()
 
     def maintain(self) -> None:
@@ -225,15 +247,18 @@ class EdgeStore(AnswerStore):
         # vectors that deleted points still hold (~3 KB each, until the next re-index): it
         # holds the GIL while it rewrites a segment, and under a soak one such stall outlasted
         # the clients' 2 s timeout.
-        with self._write_lock:
+        with self._write_lock, translated(self._shard_dir):
             self.shard.flush()
 
     def close(self) -> None:
         try:
             if self._shard is not None:
-                self._shard.flush()
-                self._shard.close()
-                self._shard = None
+                shard, self._shard = self._shard, None
+                with translated(self._shard_dir):
+                    try:
+                        shard.flush()
+                    finally:
+                        shard.close()
         finally:
             self._release()
 

@@ -1,21 +1,18 @@
-"""Server backend: qdrant-client against a Qdrant server or cluster.
+"""One collection version on a Qdrant server or cluster, through qdrant-client.
 
 qdrant-client's own local mode (`QdrantClient(location=":memory:")`) stands in for the server in
-tests; in production the client is built from `FAQ_QDRANT_URL`.
+tests; in production the client is built from `FAQ_QDRANT_URL`. Every client call goes through
+`translated`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, TypedDict, Unpack
+from collections.abc import Sequence
+from typing import Any
 
-import httpx
 from qdrant_client import QdrantClient, models
-from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from faq_core.entries import point_id
-from faq_core.errors import StoreUnavailable
 from faq_core.store.base import (
     INT8_QUANTILE,
     VECTOR_NAMES,
@@ -25,7 +22,7 @@ from faq_core.store.base import (
     SearchTuning,
     VectorQuery,
 )
-from faq_core.store.catalog import Catalog
+from faq_core.store.server.errors import translated
 
 _SOURCE_FIELD = "source"
 _INT8 = models.ScalarQuantization(
@@ -33,17 +30,6 @@ _INT8 = models.ScalarQuantization(
         type=models.ScalarType.INT8, quantile=INT8_QUANTILE, always_ram=True
     )
 )
-
-
-@contextmanager
-def translated() -> Iterator[None]:
-    """Backend exceptions become StoreUnavailable here, so callers never match on them."""
-    try:
-        yield
-    except UnexpectedResponse as exc:
-        raise StoreUnavailable(f"Qdrant answered {exc.status_code}: {exc.reason_phrase}") from exc
-    except (ResponseHandlingException, httpx.HTTPError, ConnectionError, TimeoutError) as exc:
-        raise StoreUnavailable(f"Qdrant is unreachable: {exc}") from exc
 
 
 class ServerStore(AnswerStore):
@@ -183,58 +169,3 @@ def _source_filter(source: str | None) -> models.Filter | None:
     return models.Filter(
         must=[models.FieldCondition(key=_SOURCE_FIELD, match=models.MatchValue(value=source))]
     )
-
-
-class StoreOptions(TypedDict, total=False):
-    """ServerStore's keyword options, which a catalog passes on to each version it opens."""
-
-    shard_number: int
-    replication_factor: int
-    search: SearchTuning | None
-
-
-class ServerCatalog(Catalog):
-    def __init__(
-        self, client: QdrantClient, collection: str, **options: Unpack[StoreOptions]
-    ) -> None:
-        self.name = collection
-        self.client = client
-        self._prefix = f"{collection}--"
-        self._options = options
-
-    def live(self) -> str | None:
-        with translated():
-            aliases = self.client.get_aliases().aliases
-        for alias in aliases:
-            if alias.alias_name == self.name and alias.collection_name.startswith(self._prefix):
-                return alias.collection_name.removeprefix(self._prefix)
-        return None
-
-    def versions(self) -> list[str]:
-        with translated():
-            names = [c.name for c in self.client.get_collections().collections]
-        return sorted(n.removeprefix(self._prefix) for n in names if n.startswith(self._prefix))
-
-    def store(self, version: str) -> ServerStore:
-        return ServerStore(self.client, self._prefix + version, **self._options)
-
-    def switch(self, version: str) -> None:
-        operations: list[models.AliasOperations] = []
-        if self.live() is not None:
-            operations.append(
-                models.DeleteAliasOperation(delete_alias=models.DeleteAlias(alias_name=self.name))
-            )
-        operations.append(
-            models.CreateAliasOperation(
-                create_alias=models.CreateAlias(
-                    collection_name=self._prefix + version, alias_name=self.name
-                )
-            )
-        )
-        with translated():
-            # One request: the server applies the operations together, so the alias never
-            # points nowhere.
-            self.client.update_collection_aliases(change_aliases_operations=operations)
-
-    def close(self) -> None:
-        self.client.close()
