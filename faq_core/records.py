@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
@@ -66,6 +67,11 @@ class RecordLog(ABC, Generic[R]):
     @abstractmethod
     def append(self, record: R) -> None:
         """Keep `record`; durable when this returns."""
+
+    def append_many(self, records: Sequence[R]) -> None:
+        """Keep each of `records`, in order; durable when this returns."""
+        for record in records:
+            self.append(record)
 
     @abstractmethod
     def records(self) -> list[R]:

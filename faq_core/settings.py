@@ -80,6 +80,19 @@ class Settings(BaseSettings):
         "default: the servable's operating point (90% of answered validation questions right)",
     )
 
+    unanswered_retention_days: float = Field(
+        30, gt=0, description="unanswered questions older than this are dropped"
+    )
+    unanswered_max_records: int = Field(
+        100_000, ge=1, description="the unanswered log keeps at most this many, the newest"
+    )
+    unanswered_queue: int = Field(
+        1024,
+        ge=1,
+        description="unanswered questions waiting to be written; beyond, they are dropped "
+        "(counted in /metrics), never delaying /ask",
+    )
+
     api_key: SecretStr | None = Field(None, description="bearer key every write endpoint requires")
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -5,16 +5,29 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from faq_core.errors import FaqError
+from faq_core.records import parse_time
 from faq_core.settings import Settings
-from feedback.export import export_feedback
+from feedback.export import ExportSummary, export_feedback
+from feedback.unanswered import UnansweredSummary, export_unanswered
+
+
+def _aware_time(text: str) -> datetime:
+    """An ISO 8601 time; UTC when it names no zone."""
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from None
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="faq-feedback", description="The chatbot's feedback on answers (POST /feedback)."
+        prog="faq-feedback",
+        description="The chatbot's feedback on answers (POST /feedback), and the questions the "
+        "FAQ could not answer.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     export = commands.add_parser(
@@ -24,9 +37,26 @@ def main(argv: list[str] | None = None) -> None:
         "(FAQ_COLLECTION) as JSON Lines for faq-train --feedback, and print counts as JSON.",
     )
     export.add_argument("--out", type=Path, required=True, help="JSON Lines file to write")
+    unanswered = commands.add_parser(
+        "unanswered",
+        help="write the questions the FAQ could not answer, grouped, as JSON Lines",
+        description="Write the unanswered questions of the configured collection "
+        "(FAQ_COLLECTION), near-duplicates grouped, as GET /unanswered gives them (one group a "
+        "line, open groups first), and print counts as JSON.",
+    )
+    unanswered.add_argument("--out", type=Path, required=True, help="JSON Lines file to write")
+    unanswered.add_argument(
+        "--since", type=_aware_time, help="only questions asked since then (ISO 8601)"
+    )
+    unanswered.add_argument("--source", help="only questions about this source")
     args = parser.parse_args(argv)
     try:
-        summary = export_feedback(Settings(), args.out)
+        if args.command == "unanswered":
+            summary: ExportSummary | UnansweredSummary = export_unanswered(
+                Settings(), args.out, since=args.since, source=args.source
+            )
+        else:
+            summary = export_feedback(Settings(), args.out)
     except FaqError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

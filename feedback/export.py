@@ -139,14 +139,21 @@ def export_pairs(
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """A reader (faq-train) never sees half a file."""
+def write_json_lines(path: Path, rows: list[dict[str, Any]], mode: int = 0o644) -> None:
+    """One JSON object a line, written atomically."""
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    _write_atomically(Path(path), text, mode)
+
+
+def _write_atomically(path: Path, text: str, mode: int = 0o644) -> None:
+    """A reader (faq-train) never sees half a file. `mode`: mkstemp makes it private; training
+    data is not a secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; it is training data, not a secret
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

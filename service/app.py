@@ -39,7 +39,11 @@ def create_app(settings: Settings) -> FastAPI:
             )
 
         engine = await asyncio.to_thread(
-            AnswerEngine.open, settings, metrics.batch_size.observe, on_generation
+            AnswerEngine.open,
+            settings,
+            metrics.batch_size.observe,
+            on_generation,
+            lambda outcome, n: metrics.unanswered_records.labels(outcome=outcome).inc(n),
         )
         watcher = None
         try:

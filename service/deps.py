@@ -59,3 +59,5 @@ async def require_write_key(
 
 
 WriteAccess = Depends(require_write_key)
+# Users' own words (the unanswered log) are read with the same key as writes.
+PrivateRead = Depends(require_write_key)

@@ -21,11 +21,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
 import torch
 
+from faq_core.answering import Answer, AskResult, Confidence
 from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
@@ -42,11 +44,27 @@ from faq_core.store import (
     open_backend,
 )
 from faq_core.store.carry import Encode, carry_runtime_entries
+from faq_core.unanswered import (
+    UNANSWERED_LOG,
+    Candidate,
+    Group,
+    Reason,
+    UnansweredQuestion,
+    group,
+    known_vectors,
+    ordered,
+    pack_vector,
+    questions_without_vectors,
+    retain,
+    select,
+)
 from service import heap
-from service.answering import Answer, AskResult, Confidence
 from service.batcher import BatchStep, EncodeBatcher
+from service.record_writer import RecordWriter
 
 log = logging.getLogger(__name__)
+# GET /unanswered checks at most this many times `limit` groups for being resolved.
+RESOLVE_ROUNDS = 4
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -86,6 +104,26 @@ def load_on_one_thread(settings: Settings) -> Servable:
         return serving_model(settings)
     finally:
         torch.set_num_threads(threads)
+
+
+def unanswered_question(
+    question: str,
+    reason: Reason,
+    ranked: Sequence[Answer],
+    source: str | None,
+    model_id: str,
+    vector: str,
+) -> UnansweredQuestion:
+    """What the unanswered log keeps of a question `/ask` did not answer."""
+    return UnansweredQuestion(
+        question=question,
+        reason=reason,
+        candidates=tuple(Candidate(a.hit.entry.entry_id, a.confidence) for a in ranked[:3]),
+        source=source,
+        candidate_source=ranked[0].hit.entry.source if ranked else None,
+        model_id=model_id,
+        vector=vector,
+    )
 
 
 class StoreBreaker:
@@ -129,6 +167,7 @@ class AnswerEngine:
         backend: Backend,
         on_batch: Callable[[int], None] | None = None,
         on_generation: Callable[[Generation], None] | None = None,
+        on_record: Callable[[str, int], None] | None = None,
     ) -> None:
         self.settings = settings
         self.backend = backend
@@ -155,6 +194,16 @@ class AnswerEngine:
         )
         self._refused_version: str | None = None
         self.created_empty = False  # this process created the collection's first version
+        self.unanswered_log = backend.record_log(UNANSWERED_LOG, UnansweredQuestion)
+        counted = on_record or (lambda outcome, n: None)
+        self.unanswered = RecordWriter(
+            self.unanswered_log,
+            capacity=settings.unanswered_queue,
+            upkeep=self._retain_unanswered,
+            upkeep_after=max(1, settings.unanswered_max_records // 10),
+            on_written=functools.partial(counted, "written"),
+            on_dropped=functools.partial(counted, "dropped"),
+        )
 
     @classmethod
     def open(
@@ -162,6 +211,7 @@ class AnswerEngine:
         settings: Settings,
         on_batch: Callable[[int], None] | None = None,
         on_generation: Callable[[Generation], None] | None = None,
+        on_record: Callable[[str, int], None] | None = None,
     ) -> AnswerEngine:
         """Load the servable, start the worker and open the live version, which must have been
         built by this servable (an empty one is created when there is none). An unreachable
@@ -169,8 +219,9 @@ class AnswerEngine:
         if settings.torch_threads:
             torch.set_num_threads(settings.torch_threads)
         servable = load_on_one_thread(settings)
-        engine = cls(servable, settings, open_backend(settings), on_batch, on_generation)
+        engine = cls(servable, settings, open_backend(settings), on_batch, on_generation, on_record)
         engine.batcher.start()
+        engine.unanswered.start()
         try:
             engine._connect()
         except StoreUnavailable as exc:
@@ -363,13 +414,16 @@ class AnswerEngine:
         store: AnswerStore,
         confidence: Confidence,
         jobs: list[tuple[np.ndarray, dict[str, Any]]],
-    ) -> list[list[Answer]]:
+    ) -> list[tuple[np.ndarray, list[Answer]]]:
         """Runs on an encode worker right after a batch of questions is encoded: their searches
         go to the store as one batch, with no hop to another thread; then each question's
         entries get their confidences."""
         requests = [SearchRequest(vectors[0], **params) for vectors, params in jobs]
         found = self.breaker.call(store.search_each, requests)
-        return [confidence.rank(hits) for hits in found]
+        return [
+            (vectors[0], confidence.rank(hits))
+            for (vectors, _), hits in zip(jobs, found, strict=True)
+        ]
 
     async def ask(
         self,
@@ -378,24 +432,34 @@ class AnswerEngine:
         source: str | None,
         score_threshold: float | None,
         min_confidence: float | None = None,
+        *,
+        record: bool = True,
     ) -> AskResult:
         """The best `top_k` entries with their confidences, and whether they answer the
         question at `min_confidence` (default: FAQ_MIN_CONFIDENCE, else the servable's
         operating point). `score_threshold` only drops entries from the answers: the decision
-        is made on everything the search found."""
+        is made on everything the search found. A question not answered is kept in the
+        unanswered log (off the request path; not when `record` is false)."""
         with self._using() as generation:
             self.breaker.check()  # no encoding for a question that cannot be answered
             # Searched at least DEPTH deep, with no threshold: the confidence model reads the
             # scores of the top DEPTH entries.
-            ranked: list[Answer] = await self.batcher.encode(
+            vector, ranked = await self.batcher.encode(
                 [question],
                 generation.servable,
                 then=generation.search,
                 arg={"top_k": max(top_k, DEPTH), "source": source},
             )
             confidence = generation.confidence
+            model_id = generation.servable.model_id
         point = min_confidence if min_confidence is not None else self._min_confidence(confidence)
         decision = decide([a.confidence for a in ranked], point)
+        if record and decision.reason is not None:
+            self.unanswered.offer(
+                unanswered_question(
+                    question, decision.reason, ranked, source, model_id, pack_vector(vector)
+                )
+            )
         answers = [
             a for a in ranked[:top_k] if score_threshold is None or a.hit.score >= score_threshold
         ]
@@ -444,7 +508,7 @@ class AnswerEngine:
     ) -> FeedbackEvent:
         """Keep a verdict on an answer; when this returns it is durable. EntryNotFound when no
         entry has `answer_id`."""
-        await self.get(answer_id)
+        entry = await self.get(answer_id)
         event = FeedbackEvent(
             question=question,
             answer_id=answer_id,
@@ -454,7 +518,60 @@ class AnswerEngine:
             conversation_id=conversation_id,
         )
         await asyncio.to_thread(self.backend.feedback_log.append, event)
+        if not helpful:
+            self.unanswered.offer(
+                UnansweredQuestion(
+                    question=question,
+                    reason="unhelpful",
+                    candidates=(Candidate(answer_id),),
+                    candidate_source=entry.source,
+                    model_id=self.servable.model_id,
+                )
+            )
         return event
+
+    def _retain_unanswered(self) -> None:
+        removed = retain(
+            self.unanswered_log,
+            self.settings.unanswered_retention_days,
+            self.settings.unanswered_max_records,
+        )
+        if removed:
+            log.info("dropped %d unanswered question(s) past retention", removed)
+
+    async def unanswered_groups(
+        self, since: datetime | None, source: str | None, limit: int
+    ) -> list[Group]:
+        """The unanswered questions, grouped (faq_core.unanswered), open groups first, each
+        part biggest first; at most `limit`. A group is resolved when its most frequent question
+        is answered now. Groups are checked for that biggest first, until `limit` open ones are
+        found or RESOLVE_ROUNDS times `limit` were checked; groups beyond are left out."""
+        self.breaker.check()
+        records = await self._store_call(self.unanswered_log.records)
+        chosen = select(records, since, source)
+        servable = self.servable
+        missing = questions_without_vectors(chosen, servable.model_id)
+        table = known_vectors(chosen, servable.model_id)
+        if missing:
+            encoded = await self.batcher.encode(missing, servable)
+            table.update(zip(missing, encoded, strict=True))
+        groups = group(chosen, lambda questions: np.stack([table[q] for q in questions]))
+        checked: list[Group] = []
+        for start in range(0, min(len(groups), RESOLVE_ROUNDS * limit), limit):
+            chunk = groups[start : start + limit]
+            results = await asyncio.gather(
+                *(self.ask(g.questions[0], 1, source, None, record=False) for g in chunk)
+            )
+            for g, result in zip(chunk, results, strict=True):
+                g.resolved = result.decision.answered
+            checked += chunk
+            if sum(not g.resolved for g in checked) >= limit:
+                break
+        return ordered(checked)[:limit]
+
+    async def clear_unanswered(self) -> None:
+        self.breaker.check()
+        await self._store_call(self.unanswered_log.clear)
 
     async def entry_count(self) -> int | None:
         """How many entries the collection version being served holds; None when the store
@@ -471,6 +588,7 @@ class AnswerEngine:
             await self._store_call(generation.store.ping)
 
     def close(self) -> None:
+        self.unanswered.stop()
         self.batcher.stop()
         try:
             if self._generation is not None:

@@ -15,6 +15,7 @@ log = logging.getLogger("faq.requests")
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1.0, 2.5, 5.0)
 _BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_CONFIDENCE_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.0)
 
 
 class ServiceMetrics:
@@ -46,6 +47,25 @@ class ServiceMetrics:
         )
         self.feedback = Counter(
             "faq_feedback", "feedback events recorded", ["helpful"], registry=self.registry
+        )
+        self.answered = Counter(
+            "faq_answered",
+            "questions asked, by whether they were answered and why not",
+            ["answered", "reason"],
+            registry=self.registry,
+        )
+        self.confidence = Histogram(
+            "faq_answer_confidence",
+            "confidence in the first entry found for a question",
+            buckets=_CONFIDENCE_BUCKETS,
+            registry=self.registry,
+        )
+        self.unanswered_records = Counter(
+            "faq_unanswered_records",
+            "unanswered questions kept in the log (written) or lost (dropped: queue full or the "
+            "log failed)",
+            ["outcome"],
+            registry=self.registry,
         )
         self.model = Info(
             "faq_model", "servable and collection being served", registry=self.registry

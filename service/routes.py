@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from faq_core.entries import FaqEntry
 from faq_core.errors import FaqError
-from service.deps import EngineDep, MetricsDep, WriteAccess
+from service.deps import EngineDep, MetricsDep, PrivateRead, WriteAccess
 from service.schemas import (
     AnswerPublic,
     AnswersPublic,
@@ -21,9 +24,12 @@ from service.schemas import (
     FeedbackPublic,
     IdsPublic,
     Status,
+    UnansweredGroupPublic,
+    UnansweredPublic,
 )
 
 router = APIRouter()
+MAX_GROUPS = 500
 
 _ERRORS = {
     400: {"model": ErrorPublic, "description": "the body is not valid JSON (or not UTF-8)"},
@@ -41,7 +47,7 @@ def _errors(*codes: int) -> dict[int | str, dict[str, object]]:
 
 
 @router.post("/ask", response_model=AnswersPublic, responses=_errors(400, 413, 422, 429, 503))
-async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
+async def ask(body: AskRequest, engine: EngineDep, service_metrics: MetricsDep) -> AnswersPublic:
     """The best matching FAQ entries for a user's question, best first, each with the
     probability that it answers the question, and whether the service answers at all."""
     result = await engine.ask(
@@ -51,6 +57,11 @@ async def ask(body: AskRequest, engine: EngineDep) -> AnswersPublic:
         body.score_threshold,
         body.min_confidence,
     )
+    service_metrics.answered.labels(
+        answered=str(result.decision.answered).lower(), reason=result.decision.reason or ""
+    ).inc()
+    if result.answers:
+        service_metrics.confidence.observe(result.answers[0].confidence)
     return AnswersPublic(
         answered=result.decision.answered,
         reason=result.decision.reason,
@@ -126,6 +137,49 @@ async def add_feedback(
     )
     service_metrics.feedback.labels(helpful=str(body.helpful).lower()).inc()
     return FeedbackPublic(id=event.id, created_at=event.created_at)
+
+
+@router.get(
+    "/unanswered",
+    response_model=UnansweredPublic,
+    dependencies=[PrivateRead],
+    responses=_errors(401, 422, 503),
+)
+async def unanswered(
+    engine: EngineDep,
+    since: Annotated[
+        datetime | None, Query(description="only questions asked since then (ISO 8601)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS, description="groups at most")] = 50,
+    source: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=2000,
+            description="only questions asked with this source filter, or, asked without "
+            "one, whose best candidate is from this source",
+        ),
+    ] = None,
+) -> UnansweredPublic:
+    """The questions the FAQ could not answer (answered false, or an answer marked unhelpful),
+    near-duplicates grouped with the model's own embeddings; open groups first, biggest first.
+    Users' own words: needs the API key whenever FAQ_API_KEY is set."""
+    if since is not None and since.tzinfo is None:
+        since = since.replace(tzinfo=UTC)
+    groups = await engine.unanswered_groups(since, source, limit)
+    return UnansweredPublic(groups=[UnansweredGroupPublic(**g.as_json()) for g in groups])
+
+
+@router.delete(
+    "/unanswered",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[PrivateRead],
+    responses=_errors(401, 503),
+)
+async def clear_unanswered(engine: EngineDep) -> Response:
+    """Forget every unanswered question kept so far."""
+    await engine.clear_unanswered()
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/healthz", response_model=Status)

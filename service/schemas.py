@@ -74,6 +74,29 @@ class AnswersPublic(BaseModel):
     answers: list[AnswerPublic] = Field(description="best first, also when not answered")
 
 
+class CandidatePublic(BaseModel):
+    id: str
+    confidence: float | None = Field(description="null for an answer marked unhelpful")
+
+
+class UnansweredGroupPublic(BaseModel):
+    count: int = Field(description="questions in the group, repeats included")
+    questions: list[str] = Field(description="distinct, most frequent first")
+    first_seen: str
+    last_seen: str
+    best_candidate: CandidatePublic | None = Field(
+        description="the entry the service found most likely, with its confidence"
+    )
+    reasons: dict[str, int] = Field(description="how many were no_match, ambiguous, unhelpful")
+    resolved: bool = Field(description="an entry now answers its most frequent question")
+
+
+class UnansweredPublic(BaseModel):
+    groups: list[UnansweredGroupPublic] = Field(
+        description="open groups first, then resolved ones, each part biggest first"
+    )
+
+
 class EntryCreate(Strict):
     answer: AnswerText
     question: OptionalText | None = None
