@@ -196,7 +196,8 @@ class AnswerStore(ABC):
     def count_by_source(self, limit: int = 1000) -> dict[str, int]:
         """How many entries each source has, the `limit` biggest sources; entries without a
         source are not counted (`count` minus the sum)."""
-        return self._source_counts(limit)
+        # Qdrant Edge keeps reporting a value whose last entry was deleted, with a count of 0.
+        return {source: n for source, n in self._source_counts(limit).items() if n > 0}
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return self.get_many([entry_id]).get(entry_id)

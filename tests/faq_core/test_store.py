@@ -293,6 +293,11 @@ def test_count_by_source_counts_each_source_and_leaves_out_entries_without_one(
     assert filled.count() == sum(counts.values()) + 1
     biggest = filled.count_by_source(limit=2)
     assert biggest == dict(Counter(i.entry.source for i in encoded).most_common(2))
+    assert counts["azure"] > 0
+    for item in encoded:
+        if item.entry.source == "azure":
+            filled.delete(item.entry.entry_id)
+    assert "azure" not in filled.count_by_source()
 
 
 # ---- searching ----------------------------------------------------------------------------------
