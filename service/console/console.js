@@ -124,7 +124,7 @@ const percent = (x) => `${Math.round(x * 100)}%`;
 const orNone = (text) => (text === null || text === undefined || text === "" ? "—" : text);
 
 function when(iso) {
-  const node = element("time", new Date(iso).toLocaleString());
+  const node = element("time", new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
   node.dateTime = iso;
   return node;
 }
@@ -214,7 +214,7 @@ async function onAsk(event) {
         ...result.answers.map((a) => renderAnswer(question, a, result.min_confidence)),
       );
       $("#ask-result").hidden = false;
-      say(status, `${result.answers.length} answers for “${question}”.`);
+      say(status, "");
     } catch (err) {
       say(status, `Could not ask: ${err.message}`, "error");
     }
@@ -308,7 +308,8 @@ async function showUnanswered() {
     groups.sort((a, b) => Number(a.resolved) - Number(b.resolved) || b.count - a.count);
     list.replaceChildren(...groups.map(renderGroup));
     const open = groups.filter((g) => !g.resolved).length;
-    say(status, groups.length ? `${open} open groups, ${groups.length - open} answered since.` : "Nothing unanswered.");
+    const since = groups.length > open ? `, ${groups.length - open} answered since` : "";
+    say(status, groups.length ? `${open} open groups${since}.` : "Nothing unanswered.");
   } catch (err) {
     list.replaceChildren();
     const hint = err.status === 404 ? " (this service has no GET /unanswered)" : "";
@@ -327,7 +328,9 @@ function entryRow(entry) {
   open.addEventListener("click", () => openEntry(entry.id, entry));
   const first = document.createElement("td");
   first.append(open);
-  row.append(first, element("td", entry.answer, "clip"), element("td", orNone(entry.source)));
+  const answer = document.createElement("td");
+  answer.append(element("div", entry.answer, "clip"));
+  row.append(first, answer, element("td", orNone(entry.source)));
   return row;
 }
 
@@ -714,17 +717,25 @@ function fact(list, name, value) {
   list.append(row);
 }
 
-function metricRow(name, result) {
-  const row = document.createElement("tr");
-  row.append(element("th", name));
-  row.lastChild.scope = "row";
-  for (const protocol of ["ask", "pool"]) {
-    for (const key of ["precision_at_1", "mrr"]) {
-      const value = result[protocol] && result[protocol][key];
+const MEASURES = [
+  ["ask", "precision_at_1", "Ask: precision@1"],
+  ["ask", "mrr", "Ask: MRR"],
+  ["pool", "precision_at_1", "Pool: precision@1"],
+  ["pool", "mrr", "Pool: MRR"],
+];
+
+// One row per measure, the untuned and tuned models side by side.
+function metricRows(metrics) {
+  return MEASURES.map(([protocol, key, name]) => {
+    const row = document.createElement("tr");
+    row.append(element("th", name));
+    row.lastChild.scope = "row";
+    for (const model of [metrics.untuned, metrics.tuned]) {
+      const value = model && model[protocol] && model[protocol][key];
       row.append(element("td", typeof value === "number" ? value.toFixed(3) : "—"));
     }
-  }
-  return row;
+    return row;
+  });
 }
 
 function operatingPoint(manifest) {
@@ -738,6 +749,17 @@ function operatingPoint(manifest) {
     parts.push(`A first answer scoring at least ${threshold.score.toFixed(3)} was right ${percent(threshold.precision)} of the time on validation, and ${percent(threshold.coverage)} of the questions scored that high.`);
   }
   return parts.join(" ") || "This servable records no operating point.";
+}
+
+// How the confidence model decided on validation questions, as faq-train measured it (issue 20):
+// shares are shown as percentages, calibration errors as they are.
+function confidenceFacts(list, measured) {
+  list.replaceChildren();
+  for (const [name, value] of Object.entries(measured || {})) {
+    if (typeof value !== "number") continue;
+    const shown = name === "ece" ? value.toFixed(3) : percent(value);
+    fact(list, name === "ece" ? "calibration error (ECE)" : name.replaceAll("_", " "), shown);
+  }
 }
 
 async function showModel() {
@@ -765,9 +787,13 @@ async function showModel() {
   fact(facts, "Answers encoded with", (manifest.answer_context || []).join(", "));
   fact(facts, "Index", index.collection && `${index.collection}, version ${orNone(index.version)}`);
   fact(facts, "Entries", index.entries);
-  const rows = [["untuned (base model)", metrics.untuned], ["tuned", metrics.tuned]];
-  $("#model-metrics tbody").replaceChildren(...rows.filter(([, r]) => r).map(([n, r]) => metricRow(n, r)));
+  $("#model-metrics tbody").replaceChildren(...metricRows(metrics));
   $("#model-operating").textContent = operatingPoint(manifest);
+  const measured = metrics.confidence || {};
+  confidenceFacts($("#model-confidence"), measured.open_set);
+  $("#model-confidence-protocol").textContent = measured.protocol
+    ? `How the service decided on validation questions (${measured.protocol}):`
+    : "";
   const plots = $("#model-plots");
   plots.replaceChildren();
   for (const name of manifest.plots || []) {
