@@ -14,7 +14,6 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.deps import SettingsDep
-from service.schemas import ErrorPublic
 
 CONSOLE_DIR = Path(__file__).parent / "console"
 # The plots faq-train writes beside the servable; nothing else of its directory is served.
@@ -50,17 +49,14 @@ async def console() -> FileResponse:
     )
 
 
-@router.get(
-    "/model/plots/{name}.png",
-    response_class=FileResponse,
-    responses={
-        200: {"content": {"image/png": {}}, "description": "the plot"},
-        404: {"model": ErrorPublic, "description": "no such plot in the servable's directory"},
-    },
-)
+# Out of the OpenAPI schema, like the page itself: it serves the Model view's images, and
+# `/manifest` lists the plots there are. (A free-form path parameter also leaves a schema-driven
+# fuzzer no invalid value to send.)
+@router.get("/model/plots/{name}.png", include_in_schema=False)
 async def model_plot(name: str, settings: SettingsDep) -> FileResponse:
     """A plot faq-train saved with the servable: `score_distribution`, `reliability_diagram`,
-    `training_curves` or `encoder_curves` (each only when that training wrote it)."""
+    `training_curves` or `encoder_curves` (each only when that training wrote it); 404 for
+    anything else."""
     path = settings.model_path / f"{name}.png"
     if name not in PLOTS or not path.is_file():
         raise HTTPException(

@@ -154,3 +154,16 @@ def test_any_uuid_offset_is_a_place_to_start_from(client: TestClient) -> None:
     response = client.get("/answers", params={"offset": UPPER_CASE_OFFSET, "limit": 500})
     assert response.status_code == 200
     assert response.json()["next_offset"] is None
+
+
+def test_the_listing_is_documented_in_the_openapi_schema(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    listing = schema["paths"]["/answers"]["get"]
+    assert {p["name"] for p in listing["parameters"]} == {"source", "limit", "offset"}
+    ok = listing["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/EntriesPage"}
+    page = schema["components"]["schemas"]["EntriesPage"]
+    assert set(page["required"]) == {"entries", "next_offset"}
+    assert "422" in listing["responses"]
+    sources = schema["paths"]["/sources"]["get"]["responses"]["200"]
+    assert sources["content"]["application/json"]["schema"]["$ref"].endswith("/SourcesPublic")
