@@ -400,7 +400,8 @@ async function search(query) {
   }
 }
 
-// The entry dialog: view an entry, edit it, delete it, or add a new one.
+// The entry dialog: view an entry, edit it, delete it, or add a new one. It opens from the
+// Entries view, and from a group's closest entry in the Unanswered view.
 const dialogState = { entry: null };
 
 function entryDialogMode(mode) {
@@ -420,7 +421,6 @@ async function openEntry(id, known) {
     try {
       entry = await api("GET", `/answers/${encodeURIComponent(id)}`);
     } catch (err) {
-      say($("#view-entries > .status"), `Could not open the entry: ${err.message}`, "error");
       if (!dialog.open) dialog.showModal();
       say($(":scope > .status", dialog), `Could not open the entry: ${err.message}`, "error");
       return;
@@ -482,9 +482,14 @@ async function saveEntry(event) {
       message = `Entry ${newId} saved.`;
     }
     $("#entry-dialog").close();
-    say($("#view-entries > .status"), message, "ok");
-    await showEntries();
+    await afterChange(message);
   });
+}
+
+// After the dialog changed the FAQ: say so in the view it was opened from, and show the change.
+async function afterChange(message) {
+  say($(`#view-${current} > .status`), message, "ok");
+  if (current === "entries") await showEntries();
 }
 
 async function deleteEntry() {
@@ -497,8 +502,7 @@ async function deleteEntry() {
     return;
   }
   $("#entry-dialog").close();
-  say($("#view-entries > .status"), `Deleted the entry “${entry.question || entry.answer}”.`, "ok");
-  await showEntries();
+  await afterChange(`Deleted the entry “${entry.question || entry.answer}”.`);
 }
 
 // ---- import ---------------------------------------------------------------------------------
@@ -822,8 +826,13 @@ const VIEWS = {
   model: { title: "Model", show: showModel },
 };
 
+let current = null; // the view shown
+
 function route(initial) {
-  const name = location.hash.slice(1) in VIEWS ? location.hash.slice(1) : "ask";
+  const asked = location.hash.slice(1);
+  if (!(asked in VIEWS) && current) return; // an anchor in the page (the skip link), not a view
+  const name = asked in VIEWS ? asked : "ask";
+  current = name;
   for (const id of Object.keys(VIEWS)) $(`#view-${id}`).hidden = id !== name;
   for (const link of $$("nav[aria-label=Views] a")) {
     if (link.hash === `#${name}`) link.setAttribute("aria-current", "page");

@@ -484,6 +484,50 @@ def test_the_keyboard_alone_asks_gives_feedback_and_moves_between_views(page: Pa
     expect(dialog).to_be_hidden()
 
 
+def test_the_skip_link_moves_to_the_view_and_keeps_it(page: Page, server: ServerProcess) -> None:
+    page.goto(server.url + "/#entries")
+    page.reload()  # focus starts at the top of the page
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the view")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
+    expect(page.locator("#view-entries")).to_be_visible()
+    expect(page.locator("#view-ask")).to_be_hidden()
+
+
+def test_an_entry_opened_from_unanswered_and_deleted_is_reported_there(
+    page: Page, server: ServerProcess
+) -> None:
+    """The entry dialog also opens from a group's closest entry, and says what it did in the
+    Unanswered view. The group comes from a canned `GET /unanswered` answer (a stand-in, named
+    as such, until issue 20 is merged); the entry and its deletion are real."""
+    entry = {"question": "where is the status page?", "answer": "status.example.org."}
+    (entry_id,) = api(server, "POST", "/answers", json={"entries": [entry]}).json()["ids"]
+    group = {
+        "count": 2,
+        "questions": ["is there a status page?"],
+        "first_seen": "2026-12-01T10:00:00Z",
+        "last_seen": "2026-12-02T10:00:00Z",
+        "best_candidate": {"id": entry_id, "confidence": 0.42},
+        "reasons": {"no_match": 2, "ambiguous": 0, "unhelpful": 0},
+        "resolved": False,
+    }
+    page.route("**/unanswered", lambda route: route.fulfill(json={"groups": [group]}))
+    page.goto(server.url + "/#unanswered")
+    card = page.locator("#groups > li")
+    expect(card).to_contain_text("Asked 2 times")
+    expect(card).to_contain_text("(confidence 42%)")
+    card.get_by_role("button", name="the closest entry").click()
+    dialog = page.locator("#entry-dialog")
+    expect(dialog.locator('[data-field="answer"]')).to_have_text(entry["answer"])
+    dialog.get_by_role("button", name="Delete").click()
+    dialog.get_by_role("button", name="Yes, delete it").click()
+    expect(page.locator("#view-unanswered > .status")).to_have_text(
+        f"Deleted the entry “{entry['question']}”."
+    )
+    assert api(server, "GET", f"/answers/{entry_id}").status_code == 404
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_every_view_fits_the_width_of_the_screen(
     browser: Browser, server: ServerProcess, viewport: dict[str, int]
