@@ -1,7 +1,9 @@
-"""FAQ entries, their deterministic ids, and reading them from JSON Lines files."""
+"""FAQ entries, their deterministic ids, and reading them from data files (JSON Lines or CSV)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import uuid
 from collections.abc import Iterator, Sequence
@@ -21,6 +23,8 @@ RESERVED_KEYS = frozenset({"id", "question", "answer", "source"})
 # has them, and drops entries that left the data file.
 ORIGIN_KEY = "origin"
 RUNTIME_ORIGIN = "api"
+# Kept in a CSV row even when empty, so that an empty cell is reported as such.
+_TEXT_FIELDS = ("answer", "question")
 
 
 @dataclass(frozen=True)
@@ -132,10 +136,14 @@ def parse_entry(obj: Any, *, require_question: bool) -> FaqEntry:
 
 
 def iter_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEntry]:
-    """Yield the entries of a JSON Lines file; a bad line raises DataFileError naming file and line.
+    """Yield the entries of a data file; a bad line raises DataFileError naming file and line.
 
-    Blank lines are skipped. Data files have at least `question` and `answer`.
+    A `.csv` file is CSV with a header row (`iter_csv_entries`); any other file is JSON Lines, one
+    object per line, blank lines skipped. Data files have at least `question` and `answer`.
     """
+    if path.suffix.lower() == ".csv":
+        yield from iter_csv_entries(path, require_question=require_question)
+        return
     try:
         handle = path.open("rb")
     except OSError as exc:
@@ -156,6 +164,63 @@ def iter_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEn
                 yield parse_entry(obj, require_question=require_question)
             except ValueError as exc:
                 raise DataFileError(path, number, str(exc)) from exc
+
+
+def iter_csv_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEntry]:
+    """Yield the entries of a CSV file with a header row: `question`, `answer`, `source` and an
+    optional `id`; every other column goes into the payload. A bad row raises DataFileError with
+    the line it starts on (a quoted value may span lines).
+
+    CSV has no null: an empty cell is a missing value (an empty `id` means "derive it from the
+    content", an empty extra column is left out). Rows with no value at all are skipped.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(path, 0, f"cannot open: {exc.strerror}") from exc
+    try:
+        text = data.decode("utf-8-sig")  # a spreadsheet's export may start with a BOM
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataFileError(path, line, f"not UTF-8 ({exc.reason})") from exc
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise DataFileError(path, reader.line_num, f"invalid CSV: {exc}") from exc
+    if header is None:
+        return
+    names = [name.strip() for name in header]
+    required = ("answer", "question") if require_question else ("answer",)
+    for name in required:
+        if name not in names:
+            raise DataFileError(path, 1, f"the header has no {name!r} column")
+    if len(set(names)) != len(names) or "" in names:
+        raise DataFileError(path, 1, "the header has an empty or repeated column name")
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            raise DataFileError(path, start, f"invalid CSV: {exc}") from exc
+        if row is None:
+            return
+        line, start = start, reader.line_num + 1
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(names):
+            raise DataFileError(
+                path, line, f"the row has {len(row)} values, the header {len(names)} columns"
+            )
+        obj = {
+            name: cell
+            for name, cell in zip(names, row, strict=True)
+            if cell.strip() or name in _TEXT_FIELDS
+        }
+        try:
+            yield parse_entry(obj, require_question=require_question)
+        except ValueError as exc:
+            raise DataFileError(path, line, str(exc)) from exc
 
 
 def read_entries(

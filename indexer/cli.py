@@ -15,9 +15,15 @@ from indexer.run import run_index
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="faq-index", description="Encode every entry of a JSON Lines file and upsert it."
+        prog="faq-index",
+        description="Encode every entry of a data file (JSON Lines or CSV) and upsert it.",
     )
-    parser.add_argument("--data", type=Path, required=True, help="FAQ entries (JSON Lines)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="FAQ entries: JSON Lines, or CSV with a header row (a file named *.csv)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -27,4 +27,16 @@ if ! /sbin/ldconfig -p 2>/dev/null | grep -q libjemalloc; then
     echo "setup: libjemalloc2 not installed (apt-get install libjemalloc2): memory may creep" >&2
   fi
 fi
+# The console's browser tests drive Debian's Chromium through Playwright; Playwright's own browser
+# download is never used (it cannot be fetched on the test machines).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } \
+      || echo "setup: could not install chromium; the console's browser tests will fail" >&2
+  else
+    echo "setup: chromium not installed (apt-get install chromium): the browser tests need it" >&2
+  fi
+fi
 echo "setup: .venv ready ($(.venv/bin/python --version))"

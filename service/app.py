@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from faq_core.settings import Settings
 from service import heap
+from service.console import install_console
 from service.engine import AnswerEngine, Generation
 from service.errors import install_error_handlers
 from service.observability import BodyLimitMiddleware, RequestLogMiddleware, ServiceMetrics
@@ -69,6 +70,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.metrics = metrics
     app.include_router(router)
+    install_console(app)
     install_error_handlers(app)
     # Outermost first: the body limit runs before anything reads the body.
     app.add_middleware(RequestLogMiddleware, metrics=metrics)

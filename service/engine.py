@@ -491,6 +491,29 @@ class AnswerEngine:
             raise EntryNotFound(entry_id)
         return entry
 
+    async def page(
+        self, limit: int, offset: str | None, source: str | None
+    ) -> tuple[list[FaqEntry], str | None]:
+        """A page of the live version's entries and the offset of the next (AnswerStore.page).
+        Offsets are point ids, the same in every version: a listing survives a re-index."""
+        with self._using() as generation:
+            return await self._store_call(generation.store.page, limit, offset, source=source)
+
+    async def count_by_source(self) -> tuple[int, dict[str, int]]:
+        """How many entries the live version holds, and how many each source has."""
+        with self._using() as generation:
+            total = await self._store_call(generation.store.count)
+            by_source = await self._store_call(generation.store.count_by_source)
+        return total, by_source
+
+    async def entry_count(self) -> int | None:
+        """How many entries the live version holds; None while the store is unavailable."""
+        try:
+            with self._using() as generation:
+                return await self._store_call(generation.store.count)
+        except StoreUnavailable:
+            return None
+
     async def delete(self, entry_id: str) -> None:
         with self._using(write=True) as generation:
             if not await self._store_call(generation.store.delete, entry_id):
@@ -572,15 +595,6 @@ class AnswerEngine:
     async def clear_unanswered(self) -> None:
         self.breaker.check()
         await self._store_call(self.unanswered_log.clear)
-
-    async def entry_count(self) -> int | None:
-        """How many entries the collection version being served holds; None when the store
-        cannot say now."""
-        try:
-            with self._using() as generation:
-                return await self._store_call(generation.store.count)
-        except StoreUnavailable:
-            return None
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""

@@ -11,18 +11,25 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from faq_core.entries import FaqEntry
 from faq_core.errors import FaqError
+from service.console import available_plots
 from service.deps import EngineDep, MetricsDep, PrivateRead, WriteAccess
 from service.schemas import (
+    MAX_PAGE,
+    OFFSET_PATTERN,
     AnswerPublic,
     AnswersPublic,
     AskRequest,
     EntriesCreate,
+    EntriesPage,
     EntryId,
     EntryPublic,
     ErrorPublic,
     FeedbackCreate,
     FeedbackPublic,
     IdsPublic,
+    OptionalText,
+    SourceCount,
+    SourcesPublic,
     Status,
     UnansweredGroupPublic,
     UnansweredPublic,
@@ -97,12 +104,44 @@ async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
     return IdsPublic(ids=await engine.add(entries))
 
 
-@router.get("/answers/{entry_id}", response_model=EntryPublic, responses=_errors(404, 503))
-async def get_answer(entry_id: EntryId, engine: EngineDep) -> EntryPublic:
-    entry = await engine.get(entry_id)
+@router.get("/answers", response_model=EntriesPage, responses=_errors(422, 503))
+async def list_answers(
+    engine: EngineDep,
+    source: Annotated[OptionalText | None, Query(description="only this source's entries")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="entries per page")] = 50,
+    offset: Annotated[
+        str | None,
+        Query(
+            pattern=OFFSET_PATTERN,
+            description="where the page starts: the `next_offset` of the previous page",
+        ),
+    ] = None,
+) -> EntriesPage:
+    """The FAQ's entries a page at a time, in the store's own stable order; follow `next_offset`
+    until it is null."""
+    entries, next_offset = await engine.page(limit, offset, source)
+    return EntriesPage(entries=[_public(e) for e in entries], next_offset=next_offset)
+
+
+@router.get("/sources", response_model=SourcesPublic, responses=_errors(503))
+async def list_sources(engine: EngineDep) -> SourcesPublic:
+    """How many entries the FAQ holds, and how many each source has."""
+    total, by_source = await engine.count_by_source()
+    ranked = sorted(by_source.items(), key=lambda item: (-item[1], item[0]))
+    return SourcesPublic(
+        total=total, sources=[SourceCount(source=name, count=n) for name, n in ranked]
+    )
+
+
+def _public(entry: FaqEntry) -> EntryPublic:
     return EntryPublic(
         id=entry.entry_id, question=entry.question, answer=entry.answer, source=entry.source
     )
+
+
+@router.get("/answers/{entry_id}", response_model=EntryPublic, responses=_errors(404, 503))
+async def get_answer(entry_id: EntryId, engine: EngineDep) -> EntryPublic:
+    return _public(await engine.get(entry_id))
 
 
 @router.delete(
@@ -202,10 +241,11 @@ async def readyz(engine: EngineDep) -> Status | JSONResponse:
 
 @router.get("/manifest")
 async def manifest(engine: EngineDep) -> dict[str, object]:
-    """The servable's provenance: base model, data checksums, training settings, metrics, threshold
-    (a first answer scoring below `threshold.score` is not a confident answer), and the collection
-    version it is serving: where the store is, how many entries it holds, and whether this
-    service created it empty."""
+    """The servable's provenance: base model, data checksums, training settings, metrics, its
+    confidence model (`confidence.min_confidence`: the operating point /ask answers at unless
+    told otherwise); the collection version it is serving: where the store is, how many
+    entries it holds (null while the store is unavailable), whether this service created it
+    empty; and the plots served at `/model/plots/{name}.png`."""
     return {
         "model_id": engine.servable.model_id,
         "index": {
@@ -215,6 +255,7 @@ async def manifest(engine: EngineDep) -> dict[str, object]:
             "entries": await engine.entry_count(),
             "created_empty": engine.created_empty,
         },
+        "plots": available_plots(engine.settings.model_path),
         **engine.servable.manifest,
     }
 

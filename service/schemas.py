@@ -8,6 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_TOP_K = 50
 MAX_ENTRIES_PER_REQUEST = 1000
+MAX_PAGE = 500
+# The offsets a listing hands out are point ids, which are UUIDs.
+OFFSET_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 # Whitespace is stripped first, so "   " is refused as empty.
 QuestionText = Annotated[
@@ -117,6 +120,25 @@ class EntryPublic(BaseModel):
     question: str | None
     answer: str
     source: str | None
+
+
+class EntriesPage(BaseModel):
+    """One page of the FAQ's entries, in the store's own stable order."""
+
+    entries: list[EntryPublic]
+    next_offset: str | None = Field(
+        description="pass as `offset` to get the next page; null after the last page"
+    )
+
+
+class SourceCount(BaseModel):
+    source: str
+    count: int
+
+
+class SourcesPublic(BaseModel):
+    total: int = Field(description="entries in the FAQ, with a source or without one")
+    sources: list[SourceCount] = Field(description="each source's entries, biggest first")
 
 
 class FeedbackCreate(Strict):

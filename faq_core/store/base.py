@@ -183,10 +183,26 @@ class AnswerStore(ABC):
         """Every entry the collection holds, in no particular order."""
         offset: Any = None
         while True:
-            payloads, offset = self._scroll(offset, 512)
+            payloads, offset = self._scroll(offset, 512, None)
             yield from (FaqEntry.from_payload(p) for p in payloads)
             if offset is None:
                 return
+
+    def page(
+        self, limit: int, offset: str | None = None, *, source: str | None = None
+    ) -> tuple[list[FaqEntry], str | None]:
+        """Up to `limit` entries (of `source` only, when given) in the store's own stable order,
+        and the offset of the next page: None after the last. An offset is opaque (a point id):
+        pass on what the previous page returned."""
+        payloads, next_offset = self._scroll(offset, limit, source)
+        entries = [FaqEntry.from_payload(p) for p in payloads]
+        return entries, None if next_offset is None else str(next_offset)
+
+    def count_by_source(self, limit: int = 1000) -> dict[str, int]:
+        """How many entries each source has, the `limit` biggest sources; entries without a
+        source are not counted (`count` minus the sum)."""
+        # Qdrant Edge keeps reporting a value whose last entry was deleted, with a count of 0.
+        return {source: n for source, n in self._source_counts(limit).items() if n > 0}
 
     def get(self, entry_id: str) -> FaqEntry | None:
         return self.get_many([entry_id]).get(entry_id)
@@ -246,8 +262,15 @@ class AnswerStore(ABC):
         """(payload, named vectors) of the points that exist among `pids`."""
 
     @abstractmethod
-    def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
-        """A page of payloads and the offset of the next page (None after the last)."""
+    def _scroll(
+        self, offset: Any, limit: int, source: str | None
+    ) -> tuple[list[dict[str, Any]], Any]:
+        """A page of payloads (of `source` only, when given) and the offset of the next page
+        (None after the last)."""
+
+    @abstractmethod
+    def _source_counts(self, limit: int) -> dict[str, int]:
+        """Entries per value of `source`, exact, the `limit` biggest (a facet of the field)."""
 
     @abstractmethod
     def drop(self) -> None:

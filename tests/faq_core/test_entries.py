@@ -235,3 +235,117 @@ def test_real_data_file_reads_whole(val_file: Path) -> None:
     assert len(entries) == expected
     assert all(e.question and e.answer and e.source for e in entries)
     assert all("filename" in e.extra for e in entries)
+
+
+# ---- reading CSV files --------------------------------------------------------------------------
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_bytes(text.encode())
+    return path
+
+
+def test_reads_a_csv_file_with_extra_columns_into_the_payload(tmp_path: Path) -> None:
+    path = write_csv(
+        tmp_path / "faq.csv",
+        "question,answer,source,id,filename\n"
+        'how do i reset it?,"press the button, then wait.",aws,,page-1\n'
+        '"two\nlines?","a ""quoted"" answer",,article-7,\n'
+        ",,,,\n"
+        "answer without filename?,yes.,gcp,,\n",
+    )
+    entries = read_entries(path)
+    assert [e.question for e in entries] == [
+        "how do i reset it?",
+        "two\nlines?",
+        "answer without filename?",
+    ]
+    first, second, third = entries
+    assert first.answer == "press the button, then wait."
+    assert (first.source, first.id, first.extra) == ("aws", None, {"filename": "page-1"})
+    # An empty id is derived from the content; an empty extra cell is left out.
+    plain = FaqEntry("press the button, then wait.", "how do i reset it?", "aws")
+    assert first.entry_id == plain.entry_id
+    assert (second.answer, second.source, second.id) == ('a "quoted" answer', None, "article-7")
+    assert second.extra == {}
+    assert "filename" not in third.extra
+    assert first.payload()["filename"] == "page-1"
+
+
+def test_a_csv_file_reads_as_the_same_entries_as_its_json_lines_twin(tmp_path: Path) -> None:
+    rows = [
+        {"question": "q1?", "answer": "a1", "source": "aws", "filename": "f1"},
+        {"question": "q2?", "answer": "a2, with a comma", "source": "ibm", "filename": "f2"},
+    ]
+    jsonl = write_lines(tmp_path / "faq.jsonl", [json.dumps(r) for r in rows])
+    csv_text = "question,answer,source,filename\n" + "".join(
+        f'{r["question"]},"{r["answer"]}",{r["source"]},{r["filename"]}\n' for r in rows
+    )
+    assert read_entries(write_csv(tmp_path / "faq.csv", csv_text)) == read_entries(jsonl)
+
+
+def test_csv_with_a_byte_order_mark_and_crlf_line_ends(tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffquestion,answer\r\nq?,a.\r\n".encode())
+    assert read_entries(path) == [FaqEntry(answer="a.", question="q?")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "reason"),
+    [
+        ("q?,a.\nq2?,\n", 3, "field 'answer' is empty"),
+        ("q?,a.\n   ,a2.\n", 3, "field 'question' is empty"),
+        ("q?,a.\nq2?,a2.,extra\n", 3, "the row has 3 values, the header 2 columns"),
+        ("q?,a.\nq2?\n", 3, "the row has 1 values, the header 2 columns"),
+        ('"multi\nline?",a.\nq2?,"\n', 4, "invalid CSV"),
+        ('"multi\nline?",a.\n"x"y,a.\n', 4, "invalid CSV"),
+    ],
+    ids=[
+        "empty-answer",
+        "blank-question",
+        "too-many-values",
+        "too-few-values",
+        "unclosed-quote",
+        "text-after-quote",
+    ],
+)
+def test_a_bad_csv_row_names_file_line_and_reason(
+    tmp_path: Path, rows: str, line: int, reason: str
+) -> None:
+    path = write_csv(tmp_path / "faq.csv", "question,answer\n" + rows)
+    with pytest.raises(DataFileError, match=re.escape(f"{path}:{line}: {reason}")) as info:
+        read_entries(path)
+    assert info.value.line == line
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        ("question,text\n", "the header has no 'answer' column"),
+        ("answer,source\n", "the header has no 'question' column"),
+        ("question,answer,answer\n", "the header has an empty or repeated column name"),
+        ("question,answer,\n", "the header has an empty or repeated column name"),
+    ],
+)
+def test_a_csv_header_without_what_is_required_is_refused(
+    tmp_path: Path, header: str, reason: str
+) -> None:
+    path = write_csv(tmp_path / "faq.csv", header + "x,y,z\n")
+    with pytest.raises(DataFileError, match=re.escape(f"{path}:1: {reason}")):
+        read_entries(path)
+
+
+def test_csv_without_a_question_column_is_read_where_questions_are_optional(
+    tmp_path: Path,
+) -> None:
+    path = write_csv(tmp_path / "answers.csv", "answer,source\nopen the console.,kb\n")
+    assert read_entries(path, require_question=False) == [
+        FaqEntry(answer="open the console.", source="kb")
+    ]
+
+
+def test_csv_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes(b"question,answer\nq?,a.\nq2?,caf\xe9\n")
+    with pytest.raises(DataFileError, match=re.escape(f"{path}:3: not UTF-8")):
+        read_entries(path)

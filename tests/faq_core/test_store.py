@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -241,6 +243,63 @@ def test_entries_lists_every_entry_once(filled: AnswerStore, encoded: list[Encod
     assert {e.entry_id: e.answer for e in listed} == {
         i.entry.entry_id: i.entry.answer for i in encoded
     }
+
+
+def page_through(
+    store: AnswerStore, limit: int, source: str | None = None
+) -> tuple[list[FaqEntry], int]:
+    """Every page from the first, following each page's offset; and how many pages it took."""
+    listed: list[FaqEntry] = []
+    offset: str | None = None
+    pages = 0
+    while True:
+        entries, offset = store.page(limit, offset, source=source)
+        assert len(entries) <= limit
+        listed += entries
+        pages += 1
+        if offset is None:
+            return listed, pages
+        assert isinstance(offset, str) and entries
+
+
+@pytest.mark.parametrize("limit", [1, 7, 64, 500])
+def test_pages_list_every_entry_once_in_a_stable_order(
+    filled: AnswerStore, encoded: list[EncodedEntry], limit: int
+) -> None:
+    listed, pages = page_through(filled, limit)
+    assert sorted(e.entry_id for e in listed) == sorted(ids_of(encoded))
+    assert pages == max(1, math.ceil(len(encoded) / limit))
+    again, _ = page_through(filled, limit)
+    assert [e.entry_id for e in again] == [e.entry_id for e in listed]
+    first = {i.entry.entry_id: i.entry for i in encoded}
+    assert all(e == replace(first[e.entry_id], id=e.entry_id) for e in listed)
+
+
+def test_pages_of_one_source_hold_exactly_its_entries(
+    filled: AnswerStore, encoded: list[EncodedEntry]
+) -> None:
+    for source in ("gcp", "hetzner"):
+        expected = [i.entry.entry_id for i in encoded if i.entry.source == source]
+        assert expected
+        listed, _ = page_through(filled, 4, source)
+        assert sorted(e.entry_id for e in listed) == sorted(expected)
+    assert page_through(filled, 4, "no-such-source") == ([], 1)
+
+
+def test_count_by_source_counts_each_source_and_leaves_out_entries_without_one(
+    filled: AnswerStore, encoded: list[EncodedEntry], servable: Servable
+) -> None:
+    filled.upsert(encode_entries(servable, [FaqEntry(answer="an answer from nowhere.")]))
+    counts = filled.count_by_source()
+    assert counts == Counter(i.entry.source for i in encoded)
+    assert filled.count() == sum(counts.values()) + 1
+    biggest = filled.count_by_source(limit=2)
+    assert biggest == dict(Counter(i.entry.source for i in encoded).most_common(2))
+    assert counts["azure"] > 0
+    for item in encoded:
+        if item.entry.source == "azure":
+            filled.delete(item.entry.entry_id)
+    assert "azure" not in filled.count_by_source()
 
 
 # ---- searching ----------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import json
 import re
@@ -318,3 +319,45 @@ def test_an_empty_file_makes_an_empty_version_that_keeps_runtime_entries(
     index_main(["--data", str(empty), "--quiet"])  # the console script takes it too
     summary = json.loads(capsys.readouterr().out)
     assert (summary["lines"], summary["points_after"]) == (0, 1)
+
+
+def write_csv_rows(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def test_cli_indexes_a_csv_file_with_its_extra_columns_in_the_payload(
+    tmp_path: Path, val_file: Path, index_env: Settings, servable: Servable, capsys
+) -> None:
+    rows = [json.loads(line) for line in val_lines(val_file, 8)]
+    assert all("filename" in row for row in rows)  # an extra column of the real data
+    path = write_csv_rows(tmp_path / "faq.csv", rows)
+    index_main(["--data", str(path), "--quiet"])
+    assert json.loads(capsys.readouterr().out)["points_after"] == 8
+    store = open_live_store(index_env, servable)
+    try:
+        stored = {e.question: e for e in store.entries()}
+    finally:
+        store.close()
+    for row in rows:
+        entry = stored[row["question"]]
+        assert (entry.answer, entry.source) == (row["answer"], row["source"])
+        assert entry.extra["filename"] == row["filename"]
+
+
+def test_cli_reports_a_bad_csv_row_with_file_and_line_and_writes_nothing(
+    tmp_path: Path, val_file: Path, index_env: Settings, servable: Servable, capsys
+) -> None:
+    rows = [json.loads(line) for line in val_lines(val_file, 6)]
+    rows[3]["answer"] = "  "  # data row 4: line 5, after the header
+    path = write_csv_rows(tmp_path / "bad.csv", rows)
+    with pytest.raises(SystemExit) as exit_info:
+        index_main(["--data", str(path), "--quiet"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: {path}:5: field 'answer' is empty" in err, err
+    with pytest.raises(CollectionMissing):
+        open_live_store(index_env, servable)

@@ -125,6 +125,18 @@ def create_app(path: str) -> FastAPI:
     def count(name: str, body: models.CountRequest) -> dict[str, Any]:
         return _ok(local.count(name, count_filter=body.filter, exact=bool(body.exact)))
 
+    @app.post("/collections/{name}/facet")
+    def facet(name: str, body: models.FacetRequest) -> dict[str, Any]:
+        return _ok(
+            local.facet(
+                name,
+                body.key,
+                facet_filter=body.filter,
+                limit=body.limit or 10,
+                exact=bool(body.exact),
+            )
+        )
+
     @app.post("/collections/{name}/points/query/batch")
     def query_batch(name: str, body: models.QueryRequestBatch) -> dict[str, Any]:
         return _ok(local.query_batch_points(name, requests=body.searches))

@@ -200,12 +200,23 @@ class EdgeStore(AnswerStore):
         # Named vectors only here (VECTOR_NAMES), so each record's vector is a dict.
         return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
 
-    def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
+    def _scroll(
+        self, offset: Any, limit: int, source: str | None
+    ) -> tuple[list[dict[str, Any]], Any]:
+        request = qe.ScrollRequest(
+            offset=offset,
+            limit=limit,
+            filter=_source_filter(source),
+            with_payload=True,
+            with_vector=False,
+        )
         with translated(self._shard_dir):
-            records, next_offset = self.shard.scroll(
-                qe.ScrollRequest(offset=offset, limit=limit, with_payload=True, with_vector=False)
-            )
+            records, next_offset = self.shard.scroll(request)
         return [r.payload or {} for r in records], next_offset
+
+    def _source_counts(self, limit: int) -> dict[str, int]:
+        facet = self.shard.facet(qe.FacetRequest(_SOURCE_FIELD, limit=limit, exact=True))
+        return {str(hit.value): hit.count for hit in facet.hits}
 
     def drop(self) -> None:
         self.close()

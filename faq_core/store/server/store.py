@@ -128,12 +128,24 @@ class ServerStore(AnswerStore):
             )
         return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
 
-    def _scroll(self, offset: Any, limit: int) -> tuple[list[dict[str, Any]], Any]:
+    def _scroll(
+        self, offset: Any, limit: int, source: str | None
+    ) -> tuple[list[dict[str, Any]], Any]:
         with translated():
             records, next_offset = self.client.scroll(
-                self.name, offset=offset, limit=limit, with_payload=True, with_vectors=False
+                self.name,
+                scroll_filter=_source_filter(source),
+                offset=offset,
+                limit=limit,
+                with_payload=True,
+                with_vectors=False,
             )
         return [r.payload or {} for r in records], next_offset
+
+    def _source_counts(self, limit: int) -> dict[str, int]:
+        with translated():
+            facet = self.client.facet(self.name, _SOURCE_FIELD, limit=limit, exact=True)
+        return {str(hit.value): hit.count for hit in facet.hits}
 
     def drop(self) -> None:
         with translated():
