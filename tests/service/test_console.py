@@ -144,13 +144,13 @@ def test_thumbs_down_stores_a_feedback_event(
     cards = ask(page, question)
     first_id = api(server, "POST", "/ask", json={"question": question}).json()["answers"][0]["id"]
     log = EdgeBackend(store, "faq").feedback_log
-    before = len(log.events())
+    before = len(log.records())
     cards.first.get_by_role("button", name="Not helpful").click()
     expect(cards.first.locator(".feedback .status")).to_have_text("Recorded: not helpful.")
     expect(cards.first.get_by_role("button", name="Not helpful")).to_have_attribute(
         "aria-pressed", "true"
     )
-    events = log.events()
+    events = log.records()
     assert len(events) == before + 1
     event = events[-1]
     assert (event.question, event.answer_id, event.helpful) == (question, first_id, False)
