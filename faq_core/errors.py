@@ -27,6 +27,19 @@ class StoreUnavailable(FaqError):
     """The vector store cannot be reached or did not answer in time."""
 
 
+class StorageFull(FaqError):
+    """The disk holding the embedded store is short of space: a write was refused before it
+    reached the store. Reads go on; writes are taken again once space is freed."""
+
+    def __init__(self, path: Path | str, free_bytes: int, why: str) -> None:
+        self.path = str(path)
+        self.free_bytes = free_bytes
+        super().__init__(
+            f"disk full: the filesystem holding {self.path} has {free_bytes / 2**20:.1f} MB free, "
+            f"{why}; writes are refused until space is freed, reads go on"
+        )
+
+
 class CollectionMissing(FaqError):
     """The collection has not been created yet: run the indexer first."""
 

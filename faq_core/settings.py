@@ -52,6 +52,13 @@ class Settings(BaseSettings):
         2.0, gt=0, description="how often the service checks the store and the live version"
     )
     store_path: Path = Field(Path("var/store"), description="embedded store directory")
+    min_free_mb: int = Field(
+        64,
+        ge=0,
+        description="the embedded store refuses writes (507) while its disk has less free than "
+        "this: Edge fills its memory-mapped files page by page, and a page the disk has no room "
+        "for kills the process (SIGBUS); one POST /answers of 1,000 entries takes ~11 MB",
+    )
     collection: str = Field("faq", pattern=r"^[A-Za-z0-9_-]{1,64}$")
     shard_number: int = Field(1, ge=1, description="shards of a new collection on a cluster")
     replication_factor: int = Field(1, ge=1, description="replicas of each shard on a cluster")

@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         watcher = None
         try:
             metrics.track_queue(lambda: engine.batcher.depth)
+            metrics.track_store_space(engine.backend)
             await engine.warm_up()
             heap.settle()
             app.state.engine = engine

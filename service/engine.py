@@ -31,7 +31,7 @@ from faq_core.answering import Answer, AskResult, Confidence
 from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
-from faq_core.errors import EntryNotFound, ModelMismatch, StoreUnavailable
+from faq_core.errors import EntryNotFound, ModelMismatch, StorageFull, StoreUnavailable
 from faq_core.feedback import FeedbackEvent
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
@@ -224,12 +224,15 @@ class AnswerEngine:
         engine.unanswered.start()
         try:
             engine._connect()
-        except StoreUnavailable as exc:
+        except (StoreUnavailable, StorageFull) as exc:  # a collection to create on a full disk
             engine.breaker.failed(exc)
             log.warning("the store is unavailable, serving 503 until it is back: %s", exc)
         except Exception:
             engine.close()
             raise
+        refusal = engine.backend.write_refusal()
+        if refusal is not None:
+            log.warning("%s (serving reads)", refusal)
         return engine
 
     @property
@@ -320,7 +323,7 @@ class AnswerEngine:
         if self._generation is None:
             try:
                 await asyncio.to_thread(self._connect)
-            except StoreUnavailable as exc:
+            except (StoreUnavailable, StorageFull) as exc:
                 self.breaker.failed(exc)
             return
         try:
@@ -346,6 +349,11 @@ class AnswerEngine:
             generation.written = False  # writes from now on count for the next round
             try:
                 await asyncio.to_thread(generation.store.maintain)
+            except StorageFull as exc:
+                # What the flush could not fold in, the write-ahead log holds; the next round
+                # tries again, and the disk's state is on /readyz and /metrics.
+                generation.written = True
+                log.debug("flushing the store waits for disk space: %s", exc)
             except Exception:
                 generation.written = True  # the next round tries again
                 raise
@@ -477,6 +485,7 @@ class AnswerEngine:
         ]
         with self._using(write=True) as generation:
             self.breaker.check()
+            self.backend.check_writes()  # no encoding for entries the store cannot take
             encoding = generation.servable.answer_encoding
             vectors = await self.batcher.encode(entry_texts(marked, encoding), generation.servable)
             encoded = pair_vectors(marked, vectors, encoding)

@@ -21,6 +21,7 @@ from faq_core.errors import (
     FaqError,
     ModelMismatch,
     Overloaded,
+    StorageFull,
     StoreUnavailable,
 )
 
@@ -37,6 +38,7 @@ _STATUS_CODES = {
     429: "overloaded",
     500: "internal",
     503: "unavailable",
+    507: "insufficient_storage",
 }
 
 # (status, code) for each domain error the routes may raise.
@@ -44,6 +46,7 @@ _DOMAIN = {
     EntryNotFound: (404, "entry_not_found"),
     Overloaded: (429, "overloaded"),
     StoreUnavailable: (503, "store_unavailable"),
+    StorageFull: (507, "storage_full"),
     CollectionMissing: (503, "collection_missing"),
     ModelMismatch: (503, "model_mismatch"),
 }
@@ -99,7 +102,8 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
         (value for kind, value in _DOMAIN.items() if isinstance(exc, kind)), (500, "internal")
     )
     headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, Overloaded) else None
-    if status >= 500:
+    # A full disk is logged by the store when writes start and stop being refused, not per write.
+    if status >= 500 and not isinstance(exc, StorageFull):
         log.warning("%s: %s", code, exc)
     return error_response(request, status, code, str(exc), headers=headers)
 

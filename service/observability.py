@@ -6,10 +6,14 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from faq_core.store import Backend
 
 log = logging.getLogger("faq.requests")
 
@@ -73,6 +77,29 @@ class ServiceMetrics:
 
     def track_queue(self, depth: Callable[[], int]) -> None:
         self.queue_depth.set_function(depth)
+
+    def track_store_space(self, backend: Backend) -> None:
+        self.registry.register(StoreSpaceCollector(backend))
+
+
+class StoreSpaceCollector(Collector):
+    """The store's disk, read at each scrape: free bytes (embedded store only) and the writes
+    refused for want of space."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    def collect(self) -> Iterator[Metric]:
+        free = self.backend.free_bytes()
+        if free is not None:
+            yield GaugeMetricFamily(
+                "faq_store_free_bytes", "free space on the embedded store's disk", value=free
+            )
+        yield CounterMetricFamily(
+            "faq_writes_refused",
+            "writes refused (507) because the store's disk was short of space",
+            value=self.backend.writes_refused,
+        )
 
 
 class RequestLogMiddleware:

@@ -28,6 +28,7 @@ from service.schemas import (
     FeedbackPublic,
     IdsPublic,
     OptionalText,
+    Readiness,
     SourceCount,
     SourcesPublic,
     Status,
@@ -46,6 +47,11 @@ _ERRORS = {
     422: {"model": ErrorPublic, "description": "invalid request"},
     429: {"model": ErrorPublic, "description": "overloaded; retry after Retry-After seconds"},
     503: {"model": ErrorPublic, "description": "the store is unavailable"},
+    507: {
+        "model": ErrorPublic,
+        "description": "the store's disk is short of space (FAQ_MIN_FREE_MB): the write was "
+        "refused before it reached the store; reads go on",
+    },
 }
 
 
@@ -93,7 +99,7 @@ async def ask(body: AskRequest, engine: EngineDep, service_metrics: MetricsDep) 
     status_code=status.HTTP_201_CREATED,
     response_model=IdsPublic,
     dependencies=[WriteAccess],
-    responses=_errors(400, 401, 413, 422, 429, 503),
+    responses=_errors(400, 401, 413, 422, 429, 503, 507),
 )
 async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
     """Add FAQ entries at runtime, searchable once this answers; no duplicates on a re-post."""
@@ -148,7 +154,7 @@ async def get_answer(entry_id: EntryId, engine: EngineDep) -> EntryPublic:
     "/answers/{entry_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     dependencies=[WriteAccess],
-    responses=_errors(401, 404, 503),
+    responses=_errors(401, 404, 503, 507),
 )
 async def delete_answer(entry_id: EntryId, engine: EngineDep) -> Response:
     await engine.delete(entry_id)
@@ -160,7 +166,7 @@ async def delete_answer(entry_id: EntryId, engine: EngineDep) -> Response:
     status_code=status.HTTP_201_CREATED,
     response_model=FeedbackPublic,
     dependencies=[WriteAccess],
-    responses=_errors(400, 401, 404, 413, 422, 503),
+    responses=_errors(400, 401, 404, 413, 422, 503, 507),
 )
 async def add_feedback(
     body: FeedbackCreate, engine: EngineDep, service_metrics: MetricsDep
@@ -227,16 +233,18 @@ async def healthz() -> Status:
     return Status(status="ok")
 
 
-@router.get("/readyz", response_model=Status, responses={503: {"model": Status}})
-async def readyz(engine: EngineDep) -> Status | JSONResponse:
-    """The model is loaded and the store answers."""
+@router.get("/readyz", response_model=Readiness, responses={503: {"model": Status}})
+async def readyz(engine: EngineDep) -> Readiness | JSONResponse:
+    """The model is loaded and the store answers. `writes` says whether writes are taken: a
+    disk short of space refuses them (507) while reads go on, so the service stays ready."""
     try:
         await engine.check_ready()
     except FaqError as exc:
         return JSONResponse(
             Status(status="not ready", reason=str(exc)).model_dump(), status_code=503
         )
-    return Status(status="ok")
+    refusal = engine.backend.write_refusal()
+    return Readiness(status="ok", writes="ok" if refusal is None else f"refused: {refusal}")
 
 
 @router.get("/manifest")

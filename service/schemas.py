@@ -170,3 +170,11 @@ class ErrorPublic(BaseModel):
 class Status(BaseModel):
     status: Literal["ok", "not ready"]
     reason: str | None = None
+
+
+class Readiness(Status):
+    writes: str | None = Field(
+        None,
+        description="'ok', or 'refused: ...' while the store's disk is short of space (reads "
+        "are served, writes get 507)",
+    )

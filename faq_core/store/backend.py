@@ -11,6 +11,7 @@ from abc import ABC, abstractmethod
 from functools import cached_property
 from typing import Literal
 
+from faq_core.errors import StorageFull
 from faq_core.feedback import FEEDBACK_LOG, FeedbackEvent
 from faq_core.records import R, RecordLog
 from faq_core.settings import Settings
@@ -33,6 +34,29 @@ class Backend(ABC):
     @cached_property
     def feedback_log(self) -> RecordLog[FeedbackEvent]:
         return self.record_log(FEEDBACK_LOG, FeedbackEvent)
+
+    # Disk space: only the embedded store's own disk is ours to watch; a server reports its own.
+
+    def free_bytes(self) -> int | None:
+        """Free space on the store's disk; None on a server."""
+        return None
+
+    def write_refusal(self) -> StorageFull | None:
+        """Why writes are refused now (the disk is short of space); None while they are taken."""
+        return None
+
+    def check_writes(self) -> None:
+        """Raise StorageFull, counted as a refusal, when a write would be refused now: a caller
+        about to do costly work for a write asks first. The store's own check before each write
+        is what guarantees it."""
+        refusal = self.write_refusal()
+        if refusal is not None:
+            raise refusal
+
+    @property
+    def writes_refused(self) -> int:
+        """Writes refused so far for want of disk space."""
+        return 0
 
     def close(self) -> None:
         self.catalog.close()

@@ -11,6 +11,7 @@ from faq_core.errors import CollectionMissing
 from faq_core.store.base import SearchTuning
 from faq_core.store.catalog import Catalog
 from faq_core.store.edge.errors import translated
+from faq_core.store.edge.space import DiskSpace
 from faq_core.store.edge.store import EdgeStore
 
 
@@ -21,12 +22,14 @@ class EdgeCatalog(Catalog):
         collection: str,
         *,
         search: SearchTuning | None = None,
+        space: DiskSpace | None = None,
     ) -> None:
         self.name = collection
         self.root = Path(store_path) / collection
         self._versions_dir = self.root / "versions"
         self._live_file = self.root / "LIVE"
         self._search = search
+        self._space = space
 
     def live(self) -> str | None:
         try:
@@ -40,7 +43,7 @@ class EdgeCatalog(Catalog):
         return sorted(p.name for p in self._versions_dir.iterdir() if p.is_dir())
 
     def store(self, version: str) -> EdgeStore:
-        return EdgeStore(self._versions_dir, version, search=self._search)
+        return EdgeStore(self._versions_dir, version, search=self._search, space=self._space)
 
     def switch(self, version: str) -> None:
         if not (self._versions_dir / version).is_dir():

@@ -3,9 +3,11 @@
 
 The file sits beside the collection's directory, not in it, so that it outlives every version.
 Appends hold a lock (threads and processes: a second faq-serve, or faq-feedback, may use the same
-file) and are flushed and fsync'd before they return. Removing records rewrites the file beside
-it and renames it over; an append that was waiting for the lock notices it holds the replaced
-file and opens the new one.
+file) and are flushed and fsync'd before they return; like every write to the embedded store,
+they are refused (StorageFull) when its disk is short of space. Removing records frees space and
+is never refused for it: it rewrites the file beside it (a plain write, which a full disk fails
+cleanly) and renames it over; an append that was waiting for the lock notices it holds the
+replaced file and opens the new one.
 """
 
 from __future__ import annotations
@@ -23,19 +25,25 @@ from typing import Generic
 from faq_core.errors import DataFileError
 from faq_core.records import R, RecordLog, parse_time
 from faq_core.store.edge.errors import translated
+from faq_core.store.edge.space import DiskSpace
 
 
 class FileRecordLog(RecordLog[R], Generic[R]):
     """Append-only JSON Lines; one record a line."""
 
-    def __init__(self, path: Path, record_type: type[R]) -> None:
+    def __init__(self, path: Path, record_type: type[R], *, space: DiskSpace | None = None) -> None:
+        """The log in the file `path`; with `space`, appends first check that the disk has
+        room (StorageFull otherwise), as every write to the embedded store does."""
         self.path = Path(path)
+        self._space = space
         self.location = str(self.path)
         self._type = record_type
         self._lock = threading.Lock()  # flock alone does not order this process's threads
 
     def append(self, record: R) -> None:
         line = (json.dumps(record.to_json(), ensure_ascii=False) + "\n").encode()
+        if self._space is not None:
+            self._space.check()
         with self._locked() as fd:
             _drop_torn_tail(fd)
             os.write(fd, line)

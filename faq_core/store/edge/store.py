@@ -31,6 +31,7 @@ from faq_core.store.base import (
     VectorQuery,
 )
 from faq_core.store.edge.errors import in_use, translated
+from faq_core.store.edge.space import DiskSpace, disk_bytes
 
 _METADATA_FILE = "metadata.json"
 _LOCK_FILE = "shard.lock"
@@ -44,9 +45,17 @@ class EdgeStore(AnswerStore):
     """A collection kept in an in-process Qdrant Edge shard."""
 
     def __init__(
-        self, store_path: Path, collection: str, *, search: SearchTuning | None = None
+        self,
+        store_path: Path,
+        collection: str,
+        *,
+        search: SearchTuning | None = None,
+        space: DiskSpace | None = None,
     ) -> None:
+        """The collection `collection` under `store_path`; with `space`, every write first
+        checks that the disk has room for it (StorageFull otherwise)."""
         self.name = collection
+        self._space = space
         search = search or SearchTuning()
         self._search_params = qe.SearchParams(
             hnsw_ef=search.hnsw_ef,
@@ -143,6 +152,7 @@ class EdgeStore(AnswerStore):
                 full_scan_threshold=10_000,
             ),
         )
+        self._check_space()
         # A shard without metadata is what a creation that never finished leaves: start again.
         self._claim()
         shutil.rmtree(self._shard_dir, ignore_errors=True)
@@ -229,8 +239,13 @@ class EdgeStore(AnswerStore):
     def _update(self, operation: qe.UpdateOperation) -> None:
         """One write; the caller holds the write lock."""
         self._check_files()
+        self._check_space()
         with translated(self._shard_dir):
             self.shard.update(operation)
+
+    def _check_space(self, needed: int = 0) -> None:
+        if self._space is not None:
+            self._space.check(needed)
 
     def _check_files(self) -> None:
         # Edge works from memory and open files: with the shard's directory removed under it, it
@@ -248,6 +263,8 @@ class EdgeStore(AnswerStore):
         self._check_files()
 
     def optimize(self) -> None:
+        # The optimizer writes the collection anew beside its old segments before it drops them.
+        self._check_space(needed=disk_bytes(self._shard_dir))
         with self._write_lock, translated(self._shard_dir):
             self.shard.optimize()
 
