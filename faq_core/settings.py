@@ -74,6 +74,17 @@ class Settings(BaseSettings):
 
     api_key: SecretStr | None = Field(None, description="bearer key every write endpoint requires")
     host: str = "127.0.0.1"
+    allow_open_writes: bool = Field(
+        False,
+        description="let faq-serve listen beyond loopback without FAQ_API_KEY, which it otherwise "
+        "refuses: its writes and the unanswered log are then open to whoever reaches the port",
+    )
+    published_host: str | None = Field(
+        None,
+        description="where clients reach the service when that is not where it listens: the "
+        "address a container's port is published on (docker-compose.yml sets it); faq-serve "
+        "judges exposure by it",
+    )
     port: int = Field(8000, ge=1, le=65535)
     max_batch_size: int = Field(32, ge=1, le=512, description="questions encoded together")
     max_queue: int = Field(256, ge=1, description="encode jobs waiting before 429")
