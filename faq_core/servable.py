@@ -25,12 +25,12 @@ from quaterion_models.heads import EmptyHead, SkipConnectionHead
 from quaterion_models.heads.encoder_head import EncoderHead
 from quaterion_models.utils.tensors import move_to_device
 from sentence_transformers import SentenceTransformer
-from tqdm.auto import tqdm
 
 from faq_core.answer_encoding import AnswerEncoding
 from faq_core.encoder import SentenceEncoder
 from faq_core.entries import FaqEntry
 from faq_core.errors import ServableError
+from faq_core.progress import progress_bar, route_transformers_bars
 from faq_core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,7 @@ def build_model(
     The default head, a skip-connection head, starts as (nearly) the identity.
     """
     name = base_model or default_base_model()
+    route_transformers_bars()
     try:
         transformer = SentenceTransformer(name, device="cpu")
     except (OSError, ValueError) as exc:
@@ -118,7 +119,9 @@ class Servable:
         chunks = []
         with torch.inference_mode():
             starts = range(0, len(texts), batch_size)
-            for start in tqdm(starts, desc=progress, unit="batch", disable=progress is None):
+            for start in progress_bar(
+                starts, desc=progress, unit="batch", disable=progress is None
+            ):
                 batch = [texts[i] for i in order[start : start + batch_size]]
                 out = self.model(move_to_device(collate(batch), self.device))
                 chunks.append(torch.nn.functional.normalize(out, dim=-1).float().cpu().numpy())
@@ -279,6 +282,7 @@ def load_servable(
     path = Path(path)
     _check_config(path)
     target = resolve_device(device)
+    route_transformers_bars()
     try:
         model = SimilarityModel.load(str(path))
     except (OSError, ValueError, RuntimeError, KeyError) as exc:

@@ -19,11 +19,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from faq_core.encoding import encode_entries, entry_texts
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import StoreUnavailable
+from faq_core.progress import progress_bar
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
 from faq_core.store import (
@@ -108,7 +107,9 @@ def _fill(
     """Upsert `entries` into the new version: copied from `reusable` (built by the same
     servable) when it holds them unchanged, else encoded."""
     counts = _Counts()
-    with tqdm(total=len(entries), desc="indexing", unit="entry", disable=not progress) as bar:
+    with progress_bar(
+        total=len(entries), desc="indexing", unit="entry", disable=not progress
+    ) as bar:
         for start in range(0, len(entries), UPSERT_BATCH):
             batch = entries[start : start + UPSERT_BATCH]
             stored = reusable.get_encoded([e.entry_id for e in batch]) if reusable else {}
