@@ -143,12 +143,15 @@ async def readyz(engine: EngineDep) -> Status | JSONResponse:
 @router.get("/manifest")
 async def manifest(engine: EngineDep) -> dict[str, object]:
     """The servable's provenance: base model, data checksums, training settings, metrics, threshold
-    (a first answer scoring below `threshold.score` is not a confident answer), and the collection
-    version it is serving."""
+    (a first answer scoring below `threshold.score` is not a confident answer); the collection
+    version it is serving, and which encoder path it runs (`quantize`: FAQ_QUANTIZE, the path
+    chosen and why)."""
+    servable = engine.servable
     return {
-        "model_id": engine.servable.model_id,
+        "model_id": servable.model_id,
         "index": {"collection": engine.settings.collection, "version": engine.version},
-        **engine.servable.manifest,
+        **({"quantize": servable.quantize.record()} if servable.quantize else {}),
+        **servable.manifest,
     }
 
 
