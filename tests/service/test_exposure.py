@@ -124,6 +124,7 @@ def open_server(
         process.stop()
 
 
+@pytest.mark.slow  # a faq-serve process
 def test_faq_serve_allowed_to_open_writes_starts_and_warns(open_server: ServerProcess) -> None:
     assert WARNING in open_server.stderr()
     added = httpx.post(
