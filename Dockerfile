@@ -117,4 +117,7 @@ EXPOSE 8000
 # The slim image has no curl; urlopen raises, and so exits non-zero, on anything but a 2xx.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+# Every interface of the container, so that a published port reaches it. Without FAQ_API_KEY
+# faq-serve then refuses to start, unless FAQ_PUBLISHED_HOST says the port is published on loopback
+# only (docker-compose.yml does) or FAQ_ALLOW_OPEN_WRITES=true opens the writes on purpose.
 CMD ["faq-serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -116,8 +116,16 @@ def render_markdown(r: dict[str, Any], command: str) -> str:
         f"{_each(r, 'batched_questions_per_s')} questions/s |",
         f"| model, batched answers ({paths}) | {_each(r, 'batched_answers_per_s')} answers/s |",
     ]
+    auto = r.get("auto")  # absent from runs before FAQ_QUANTIZE=auto
+    if auto is not None:
+        lines.append(
+            f"| `FAQ_QUANTIZE=auto` (the default) on this machine | runs "
+            f"{'fp32' if auto['chosen'] == 'none' else auto['chosen']}: {auto['why']} |"
+        )
     for q in ["none", *faster]:
         label, runs = ("service" if q == "none" else f"service, {q}"), r[service_key(q)]
+        if auto is not None and auto["chosen"] == q:
+            label += " (what auto runs here)"
         for key in ("c1", "c32", "c256"):
             run = runs[key]
             lines.append(

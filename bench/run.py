@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from bench.report import service_key
-from faq_core.servable import cpu_has_native_bf16
+from faq_core.quantize import choose_quantize, cpu_has_native_bf16, read_cpu_flags
 from faq_core.settings import FASTER_PATHS
 
 BENCH = Path(__file__).resolve().parent
@@ -162,6 +162,8 @@ def main() -> None:
         "TOKENIZERS_PARALLELISM": "false",
         "FAQ_MODEL_PATH": str(args.model.resolve()),
         "FAQ_DEVICE": "cpu",
+        # Every step runs one named path; the default (auto) depends on the machine.
+        "FAQ_QUANTIZE": "none",
     }
     work = Path(tempfile.mkdtemp(prefix="faq-bench-"))
     questions = work / "questions.txt"
@@ -172,10 +174,13 @@ def main() -> None:
     results: dict[str, Any] = {
         "machine": machine(),
         "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        # What the default, FAQ_QUANTIZE=auto, runs on this machine.
+        "auto": choose_quantize("auto", device_type="cpu", cpu_flags=read_cpu_flags()).record(),
     }
     try:
         # bf16 only where the CPU has it: emulated, it is slow, and its figures would say nothing.
-        paths = ["none", *(q for q in FASTER_PATHS if q != "bf16" or cpu_has_native_bf16())]
+        native_bf16 = cpu_has_native_bf16(read_cpu_flags())
+        paths = ["none", *(q for q in FASTER_PATHS if q != "bf16" or native_bf16)]
         log(f"1/5 raw encode: {', '.join(paths)}")
         encode_cmd = [
             python,

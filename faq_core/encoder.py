@@ -6,7 +6,10 @@ in the service process, which has no training code.
 
 from __future__ import annotations
 
+import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -15,6 +18,34 @@ from sentence_transformers import SentenceTransformer
 from sentence_transformers.models import Pooling, Transformer
 
 from faq_core.packing import PACKED_KEYS, pack_rows
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, fragment: str) -> None:
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in record.getMessage()
+
+
+@contextmanager
+def _training_properties_quiet() -> Iterator[None]:
+    """While tracing: torch.jit.trace reads every attribute of every module, looking for
+    exported methods, and on a transformers model that reads properties meant for training,
+    which warn: `loss_function` ("loss_type=None ... ForCausalLMLoss", at every model load) and
+    the deprecated `is_gradient_checkpointing`. Only those two messages are dropped."""
+    logger = logging.getLogger("transformers.modeling_utils")
+    drop = _DropMessages("ForCausalLMLoss")
+    logger.addFilter(drop)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings(
+                "ignore", message=".*is_gradient_checkpointing", category=FutureWarning
+            )
+            yield
+    finally:
+        logger.removeFilter(drop)
 
 
 class _TensorsIn(torch.nn.Module):
@@ -126,7 +157,7 @@ class SentenceEncoder(Encoder):
         # transformers' attention and the pooling's mask check. Each takes the same branch for
         # every batch this encoder collates, which the tests check on batches of other sizes and
         # lengths than the example's; check_trace would only re-run the example itself.
-        with torch.inference_mode(), warnings.catch_warnings():
+        with torch.inference_mode(), warnings.catch_warnings(), _training_properties_quiet():
             warnings.simplefilter("ignore", torch.jit.TracerWarning)
             traced = torch.jit.trace(wrapper.eval(), tensors, check_trace=False)
             self._graph = torch.jit.freeze(traced)

@@ -25,14 +25,15 @@ from quaterion_models.heads import EmptyHead, SkipConnectionHead
 from quaterion_models.heads.encoder_head import EncoderHead
 from quaterion_models.utils.tensors import move_to_device
 from sentence_transformers import SentenceTransformer
-from tqdm.auto import tqdm
 
 from faq_core.answer_encoding import AnswerEncoding
 from faq_core.confidence import ConfidenceModel
 from faq_core.encoder import SentenceEncoder
 from faq_core.entries import FaqEntry
 from faq_core.errors import ServableError
-from faq_core.settings import Settings
+from faq_core.progress import progress_bar, route_transformers_bars
+from faq_core.quantize import QuantizeChoice, choose_quantize, cpu_has_native_bf16, read_cpu_flags
+from faq_core.settings import QuantizeSetting, Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def build_model(
     The default head, a skip-connection head, starts as (nearly) the identity.
     """
     name = base_model or default_base_model()
+    route_transformers_bars()
     try:
         transformer = SentenceTransformer(name, device="cpu")
     except (OSError, ValueError) as exc:
@@ -82,6 +84,7 @@ class Servable:
     device: torch.device
     model_id: str
     manifest: dict[str, Any] = field(default_factory=dict)
+    quantize: QuantizeChoice | None = None  # which path it runs, when loaded to serve
 
     def __post_init__(self) -> None:
         # Once, not per call: walking the model's modules to set the mode costs ~0.5 ms, 5% of
@@ -125,7 +128,9 @@ class Servable:
         chunks = []
         with torch.inference_mode():
             starts = range(0, len(texts), batch_size)
-            for start in tqdm(starts, desc=progress, unit="batch", disable=progress is None):
+            for start in progress_bar(
+                starts, desc=progress, unit="batch", disable=progress is None
+            ):
                 batch = [texts[i] for i in order[start : start + batch_size]]
                 out = self.model(move_to_device(collate(batch), self.device))
                 chunks.append(torch.nn.functional.normalize(out, dim=-1).float().cpu().numpy())
@@ -258,40 +263,36 @@ def cast_bf16(model: SimilarityModel, device: torch.device) -> None:
     for encoder in model.encoders.values():
         assert isinstance(encoder, SentenceEncoder)
         encoder.transformer.to(torch.bfloat16)
-    if device.type == "cpu" and not cpu_has_native_bf16():
+    flags = read_cpu_flags()
+    if device.type == "cpu" and flags is not None and not cpu_has_native_bf16(flags):
         log.warning("this CPU has no native bfloat16 arithmetic: FAQ_QUANTIZE=bf16 will be slow")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes in bfloat16 itself (Linux: its flags say so)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return True  # not Linux: nothing to tell either way, so no warning
-    return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
 
 
 def load_servable(
     path: Path,
     device: str = "auto",
-    quantize: str = "none",
+    quantize: QuantizeSetting = "none",
     *,
     pack: bool = False,
     trace: bool = False,
 ) -> Servable:
     """Load a servable onto `device` (`auto`: CUDA when present, else CPU), optionally as int8
-    or bf16, encoding packed rows with `pack` (SentenceEncoder.pack) and with `trace` as a
-    TorchScript graph (SentenceEncoder.trace); all three for inference only. bf16 needs `pack`:
-    its packed batches come in a few shapes only, which keeps its memory bounded."""
+    or bf16 (`auto`: as faq_core.quantize.choose_quantize picks for this machine), encoding
+    packed rows with `pack` (SentenceEncoder.pack) and with `trace` as a TorchScript graph
+    (SentenceEncoder.trace); all three for inference only. bf16 needs `pack`: its packed
+    batches come in a few shapes only, which keeps its memory bounded."""
     path = Path(path)
     _check_config(path)
     target = resolve_device(device)
+    route_transformers_bars()
     try:
         model = SimilarityModel.load(str(path))
     except (OSError, ValueError, RuntimeError, KeyError) as exc:
         raise ServableError(f"cannot load servable {path}: {exc}") from exc
     model.to(target)
     model.eval()
+    choice = _choose_quantize(quantize, model, target, pack)
+    quantize = choice.chosen
     if quantize == "int8":
         if target.type != "cpu":
             raise ServableError("FAQ_QUANTIZE=int8 is a CPU path: use it with FAQ_DEVICE=cpu")
@@ -309,9 +310,35 @@ def load_servable(
         if trace:
             encoder.trace()
     manifest = _read_manifest(path)
-    servable = Servable(model=model, device=target, model_id=fingerprint(path), manifest=manifest)
+    servable = Servable(
+        model=model,
+        device=target,
+        model_id=fingerprint(path),
+        manifest=manifest,
+        quantize=choice,
+    )
     log.info("loaded servable %s (id %s) on %s", path, servable.model_id, target)
     return servable
+
+
+def _choose_quantize(
+    setting: QuantizeSetting, model: SimilarityModel, target: torch.device, pack: bool
+) -> QuantizeChoice:
+    packed = pack and all(
+        isinstance(encoder, SentenceEncoder) and encoder.packable
+        for encoder in model.encoders.values()
+    )
+    choice = choose_quantize(
+        setting,
+        device_type=target.type,
+        cpu_flags=read_cpu_flags(),
+        gpu_native_bf16=target.type == "cuda"
+        and torch.cuda.is_bf16_supported(including_emulation=False),
+        packed=packed,
+    )
+    if setting == "auto":
+        log.info("FAQ_QUANTIZE=auto chose %s: %s", choice.chosen, choice.why)
+    return choice
 
 
 def serving_model(settings: Settings) -> Servable:

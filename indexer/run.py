@@ -2,11 +2,12 @@
 
 The whole file is validated before anything is written. The new version holds the file's
 entries and the entries added at runtime (through the API) that the live version holds; it goes
-live only once complete, so the service answers from the old version until then, and a failed or
-interrupted run leaves the live version as it was. Re-running is cheap: when the servable did not
-change, entries the live version already holds unchanged are copied with their vectors, not
-encoded again. The previous version is kept (the service may still be reading it until it
-follows the switch); older ones are dropped.
+live only once complete, so the service answers from the old version until then. The switch is
+the point of no return: a run that fails or is interrupted before it leaves the live version as
+it was and drops the new one; after it, the new version is never dropped. Re-running is cheap:
+when the servable did not change, entries the live version already holds unchanged are copied
+with their vectors, not encoded again. The previous version is kept (the service may still be
+reading it until it follows the switch); older ones are dropped.
 """
 
 from __future__ import annotations
@@ -18,15 +19,21 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tqdm.auto import tqdm
-
 from faq_core.encoding import encode_entries, entry_texts
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import StoreUnavailable
+from faq_core.progress import progress_bar
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, Catalog, EncodedEntry, layout_for, open_backend
-from faq_core.store.carry import carry_runtime_entries
+from faq_core.store import (
+    AnswerStore,
+    Catalog,
+    CollectionLayout,
+    EncodedEntry,
+    layout_for,
+    open_backend,
+)
+from faq_core.store.carry import Encode, carry_runtime_entries
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +107,9 @@ def _fill(
     """Upsert `entries` into the new version: copied from `reusable` (built by the same
     servable) when it holds them unchanged, else encoded."""
     counts = _Counts()
-    with tqdm(total=len(entries), desc="indexing", unit="entry", disable=not progress) as bar:
+    with progress_bar(
+        total=len(entries), desc="indexing", unit="entry", disable=not progress
+    ) as bar:
         for start in range(0, len(entries), UPSERT_BATCH):
             batch = entries[start : start + UPSERT_BATCH]
             stored = reusable.get_encoded([e.entry_id for e in batch]) if reusable else {}
@@ -120,11 +129,108 @@ def _fill(
     return counts
 
 
+class _Carry:
+    """Carries the live version's runtime entries (those not in the file) into the new one:
+    their vectors copied when the same servable built both, else encoded again."""
+
+    def __init__(
+        self,
+        source: AnswerStore | None,
+        servable: Servable,
+        settings: Settings,
+        same_model: bool,
+        from_file: Sequence[FaqEntry],
+    ) -> None:
+        self.source = source
+        self.reusable = source if same_model else None
+        self._encode: Encode | None = None
+        if not same_model:
+
+            def encode(batch: Sequence[FaqEntry]) -> list[EncodedEntry]:
+                return encode_entries(servable, batch, settings.encode_batch_size)
+
+            self._encode = encode
+        self._skip = frozenset(e.entry_id for e in from_file)
+        self.carried = 0
+
+    def into(self, target: AnswerStore) -> None:
+        if self.source is not None:
+            self.carried += carry_runtime_entries(
+                self.source, target, self._encode, skip=self._skip
+            )
+
+
+def _build(
+    target: AnswerStore,
+    layout: CollectionLayout,
+    from_file: Sequence[FaqEntry],
+    carry: _Carry,
+    servable: Servable,
+    settings: Settings,
+    progress: bool,
+) -> _Counts:
+    """Phase 1: the new version, complete, beside the live one. Nothing reads it yet, so any
+    failure or interrupt drops it: the live version is untouched."""
+    try:
+        target.open(layout, create=True)
+        counts = _fill(target, from_file, carry.reusable, servable, settings, progress)
+        carry.into(target)
+        target.optimize()
+    except BaseException:
+        target.drop()
+        raise
+    return counts
+
+
+def _go_live(catalog: Catalog, version: str, target: AnswerStore) -> None:
+    """Phase 2, the point of no return: make `version` the live one.
+
+    A switch that raised may still have happened (a server that applied the alias change but
+    whose answer was lost; a rename whose directory sync failed), so the new version is dropped
+    only when the catalog says another version is live. When it cannot tell, the new version
+    is kept: a later run's prune drops it unless it is live.
+    """
+    try:
+        catalog.switch(version)
+    except BaseException:
+        try:
+            went_live = catalog.live() == version
+        except Exception:
+            went_live = True  # unknown: keeping it is safe, dropping it may not be
+        if not went_live:
+            target.drop()
+        raise
+
+
+def _settle(target: AnswerStore, carry: _Carry, previous: str | None) -> int:
+    """Phase 3: the new version is live. Carries the runtime entries added to the previous one
+    between the first carry and the switch, and counts the entries. A failure here never drops
+    the new version (it is what the service reads now): it is logged and raised, and the
+    previous version, which still holds whatever was not carried, is kept."""
+    try:
+        carry.into(target)
+        return target.count()
+    except BaseException:
+        log.error(
+            "version %s is live, but the work after the switch did not finish; the previous "
+            "version %s is kept (a running service carries its runtime entries over when it "
+            "follows the switch)",
+            target.name,
+            previous,
+        )
+        raise
+
+
 def run_index(
     data: Path, settings: Settings, servable: Servable | None = None, *, progress: bool = True
 ) -> IndexSummary:
-    """Build a new version of the collection from `data` and make it live."""
-    # An empty file makes an empty version: a FAQ may be filled through the API alone.
+    """Build a new version of the collection from `data` and make it live.
+
+    Four phases: build, switch, settle, prune. The switch is the point of no return: a failure
+    or an interrupt (Ctrl-C) before it drops the new version and leaves the live one as it was;
+    after it the new version is live and is never dropped, and the previous one is kept.
+    An empty file makes an empty version: a FAQ may be filled through the API alone.
+    """
     entries = read_entries(Path(data), require_question=False, allow_empty=True)
     if not entries:
         log.warning("%s holds no entries: the new version holds only those added at runtime", data)
@@ -134,46 +240,27 @@ def run_index(
     started = time.perf_counter()
     backend = open_backend(settings)
     catalog = backend.catalog
-    live, source, points_before = _readable_live(catalog)
     try:
-        same_model = source is not None and (source.metadata() or {}).get("model_id") == (
-            servable.model_id
-        )
-        reusable = source if same_model else None
-        if source is not None and not same_model:
-            log.warning("the live version was built by another servable: encoding every entry")
-
-        def encode(batch: Sequence[FaqEntry]) -> list[EncodedEntry]:
-            return encode_entries(servable, batch, settings.encode_batch_size)
-
-        version = catalog.new_version()
-        target = catalog.store(version)
+        live, source, points_before = _readable_live(catalog)
         try:
-            target.open(layout, create=True)
-            counts = _fill(target, from_file, reusable, servable, settings, progress)
-            file_ids = frozenset(e.entry_id for e in from_file)
-            carried = 0
-            if source is not None:
-                carried = carry_runtime_entries(
-                    source, target, None if same_model else encode, skip=file_ids
-                )
-            target.optimize()
-            catalog.switch(version)
-            if source is not None:
-                # Entries added between the carry above and the switch went to the old version.
-                carried += carry_runtime_entries(
-                    source, target, None if same_model else encode, skip=file_ids
-                )
-            points_after = target.count()
-        except BaseException:
-            target.drop()  # never live: the live version is untouched
-            raise
+            same_model = source is not None and (source.metadata() or {}).get("model_id") == (
+                servable.model_id
+            )
+            if source is not None and not same_model:
+                log.warning("the live version was built by another servable: encoding every entry")
+            carry = _Carry(source, servable, settings, same_model, from_file)
+            version = catalog.new_version()
+            target = catalog.store(version)
+            try:
+                counts = _build(target, layout, from_file, carry, servable, settings, progress)
+                _go_live(catalog, version, target)
+                points_after = _settle(target, carry, live)
+            finally:
+                target.close()
         finally:
-            target.close()
-    finally:
-        if source is not None:
-            source.close()
-    try:
+            if source is not None:
+                source.close()
+        # Phase 4. The previous version stays: the service may read it until it follows.
         dropped = catalog.prune(keep={v for v in (version, live) if v is not None})
     finally:
         backend.close()
@@ -188,7 +275,7 @@ def run_index(
         encoded=counts.encoded,
         encoded_texts=counts.encoded_texts,
         unchanged=counts.unchanged,
-        carried_over=carried,
+        carried_over=carry.carried,
         points_before=points_before,
         points_after=points_after,
         dropped_versions=dropped,

@@ -13,4 +13,5 @@ echo "== mypy"
 echo "== containers"
 ./scripts/check_containers.sh
 echo "== tests"
+# Every test, the slow ones included (the daily loop's quick tier is `pytest -m "not slow"`).
 .venv/bin/python -m pytest "$@"

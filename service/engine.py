@@ -15,6 +15,7 @@ reconnects when it is back; no restart is needed, not even when the store was do
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -360,36 +361,70 @@ class AnswerEngine:
 
     async def _follow(self, version: str) -> bool:
         """Switch to `version`: open it, carry runtime entries over, swap, retire the old one.
-        True when it came with another servable."""
+        True when it came with another servable.
+
+        Installing the new generation is the point of no return. A failure (or cancellation)
+        before it closes the new version's store, and with it the embedded store's lock: the
+        old generation serves on and the next round tries again. A failure after it leaves the
+        new generation serving, and the old one is retired all the same: closed now, or when
+        its last request ends.
+        """
         old = self._generation
         assert old is not None
-        store = self.catalog.store(version)
-        metadata = await asyncio.to_thread(store.metadata) or {}
-        servable = old.servable
-        if metadata.get("model_id") != servable.model_id:
-            servable = await asyncio.to_thread(load_on_one_thread, self.settings)
-        layout = layout_for(self.settings, dim=servable.dim, model_id=servable.model_id)
+        # Shielded: a thread cannot be stopped, so a cancelled follow waits for it to finish
+        # and closes what it opened, rather than leaving a store (and its lock) open.
+        opening = asyncio.ensure_future(asyncio.to_thread(self._open_generation, version, old))
         try:
-            await asyncio.to_thread(store.open, layout, create=False)
-        except ModelMismatch as exc:
-            store.close()
-            self._refused_version = version
-            log.error("not following the new live version %s: %s", version, exc)
+            opened = await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                unused = await opening
+                if unused is not None:
+                    unused[0].store.close()
+            raise
+        if opened is None:
             return False
-        new = Generation(servable, version, store)
-        encode = None if servable is old.servable else self._encoder_for(servable)
-        # Carry before the swap, so entries added until now are searchable right after it; then
-        # again once the writes still going to the old version have finished.
-        await asyncio.to_thread(carry_runtime_entries, old.store, store, encode)
+        new, encode = opened
         self._install(new)
-        while old.writers:
-            await asyncio.sleep(0.01)
-        await asyncio.to_thread(carry_runtime_entries, old.store, store, encode)
-        new.written = True  # what was carried
-        old.retired = True
-        if old.users == 0:
-            await asyncio.to_thread(old.store.close)
-        return servable is not old.servable
+        try:
+            while old.writers:
+                await asyncio.sleep(0.01)
+            # Again, for what the writes that were still going to the old version added.
+            await asyncio.to_thread(carry_runtime_entries, old.store, new.store, encode)
+            new.written = True  # what was carried
+        finally:
+            old.retired = True
+            if old.users == 0:
+                await asyncio.to_thread(old.store.close)
+        return new.servable is not old.servable
+
+    def _open_generation(
+        self, version: str, old: Generation
+    ) -> tuple[Generation, Encode | None] | None:
+        """`version`'s store opened (blocking), with the runtime entries `old` holds carried
+        over, so that they are searchable as soon as it is installed; and how to carry more
+        (None: copy their vectors, both built by one servable). None when `version` was built
+        by a servable the configured one is not. On any failure the store is closed again."""
+        store = self.catalog.store(version)
+        try:
+            servable = old.servable
+            if (store.metadata() or {}).get("model_id") != servable.model_id:
+                servable = load_on_one_thread(self.settings)
+            layout = layout_for(self.settings, dim=servable.dim, model_id=servable.model_id)
+            try:
+                store.open(layout, create=False)
+            except ModelMismatch as exc:
+                store.close()
+                self._refused_version = version
+                log.error("not following the new live version %s: %s", version, exc)
+                return None
+            store.ping()  # the embedded shard loads here, so that a lock held elsewhere shows
+            encode = None if servable is old.servable else self._encoder_for(servable)
+            carry_runtime_entries(old.store, store, encode)
+        except BaseException:
+            store.close()
+            raise
+        return Generation(servable, version, store), encode
 
     def _encoder_for(self, servable: Servable) -> Encode:
         def encode(entries: Sequence[FaqEntry]) -> list[EncodedEntry]:

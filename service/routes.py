@@ -253,9 +253,11 @@ async def manifest(engine: EngineDep) -> dict[str, object]:
     confidence model (`confidence.min_confidence`: the operating point /ask answers at unless
     told otherwise); the collection version it is serving: where the store is, how many
     entries it holds (null while the store is unavailable), whether this service created it
-    empty; and the plots served at `/model/plots/{name}.png`."""
+    empty; which encoder path it runs (`quantize`: FAQ_QUANTIZE, the path chosen and why); and
+    the plots served at `/model/plots/{name}.png`."""
+    servable = engine.servable
     return {
-        "model_id": engine.servable.model_id,
+        "model_id": servable.model_id,
         "index": {
             "collection": engine.settings.collection,
             "version": engine.version,
@@ -264,7 +266,8 @@ async def manifest(engine: EngineDep) -> dict[str, object]:
             "created_empty": engine.created_empty,
         },
         "plots": available_plots(engine.settings.model_path),
-        **engine.servable.manifest,
+        **({"quantize": servable.quantize.record()} if servable.quantize else {}),
+        **servable.manifest,
     }
 
 

@@ -30,13 +30,39 @@ from training.train import TrainInputs, run_training
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# The suite's comparisons are exact to float32 and must not depend on the machine, while the
+# default, FAQ_QUANTIZE=auto, runs bfloat16 on some CPUs: tests of auto ask for it themselves.
+os.environ.setdefault("FAQ_QUANTIZE", "none")
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = REPO / "tests"
 DATA_DIR = REPO.parent / "shared" / "data" / "cloud_faq"
 TRAIN_FILE = DATA_DIR / "train.jsonl"
 VAL_FILE = DATA_DIR / "val.jsonl"
 # Enough pairs to learn something and keep the suite quick on two cores.
 TRAIN_SLICE = 400
+
+
+# Modules slow by nature, whole: `pytest -m "not slow"` leaves them out of the daily loop, and CI
+# runs everything. A single slow test in a module otherwise quick carries @pytest.mark.slow.
+SLOW_MODULES = {
+    "service/test_reindex.py": "faq-serve and faq-index processes, killed and restarted",
+    "service/test_server.py": "faq-serve processes",
+    "service/test_store_faults.py": "faq-serve processes beside a Qdrant stand-in that fails",
+    "service/test_footprint.py": "faq-serve processes",
+    "service/test_openmp_pools.py": "a process loading the servable",
+    "service/test_fuzz.py": "fuzzing every endpoint",
+    "training/test_feedback_loop.py": "training runs",
+    "training/test_recipe.py": "training runs",
+    "training/test_weight_mixing.py": "training runs",
+    "training/test_forgetting.py": "the forgetting check, on the val file",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(TESTS).as_posix() in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")

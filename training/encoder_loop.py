@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from faq_core.progress import progress_bar
 from training.hard_negatives import mine_hard_negatives
 from training.layer_cache import TokenStates
 from training.loop import EpochRecord, TrainResult
@@ -136,7 +136,7 @@ def train_upper_layers(
             )
             encoder.train(True)
         losses = []
-        bar = tqdm(
+        bar = progress_bar(
             batches,
             desc=f"tuning encoder, epoch {epoch}/{config.epochs}",
             unit="batch",

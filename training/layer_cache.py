@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from faq_core.progress import progress_bar
 from training.split_encoder import SplitEncoder
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def compute_states(
     pieces: list[torch.Tensor | None] = [None] * len(texts)
     encoder.transformer.eval()
     starts = range(0, len(texts), batch_size)
-    for start in tqdm(starts, desc=progress, unit="batch", disable=progress is None):
+    for start in progress_bar(starts, desc=progress, unit="batch", disable=progress is None):
         batch = order[start : start + batch_size]
         features = encoder.tokenize([texts[i] for i in batch])
         hidden = encoder.lower(features).to(device="cpu", dtype=torch.float16)

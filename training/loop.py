@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
+from faq_core.progress import progress_bar
 from training.loss import symmetric_mnr_loss
 from training.metrics import ask_retrieval, pool_retrieval
 
@@ -89,7 +89,7 @@ def train_head(
     val_loss, pool, ask = _evaluate(head, val_q, val_a, config)
     result = TrainResult(best_epoch=0, history=[EpochRecord(0, float("nan"), val_loss, pool, ask)])
     best_state = copy.deepcopy(head.state_dict())
-    bar = tqdm(
+    bar = progress_bar(
         range(1, config.epochs + 1), desc="training head", unit="epoch", disable=not progress
     )
     for epoch in bar:

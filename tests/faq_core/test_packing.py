@@ -92,6 +92,7 @@ def test_bucketed_rows_pad_with_segments_no_text_attends_to_and_pool_nothing() -
     assert torch.equal(pooling[:, :rows, :width].reshape(6, -1), exact["pooling"])
 
 
+@pytest.mark.slow  # each variant encodes every batch shape twice
 @pytest.mark.parametrize(
     ("trace", "buckets"),
     [(False, False), (True, False), (True, True)],
@@ -131,6 +132,7 @@ def test_int8_packed_stays_as_close_to_fp32_as_int8_padded(
     assert similarity[True].mean() > similarity[False].mean() - 0.01
 
 
+@pytest.mark.slow  # traces and encodes every batch shape in bfloat16 and in float32
 def test_bf16_encodes_nearly_as_fp32_does(trained_servable_dir: Path, servable: Servable) -> None:
     """Traced and bucketed, on batches of several shapes: the same vectors to bfloat16's
     precision, so the same best answers."""

@@ -58,6 +58,7 @@ def test_unset_variables_give_the_embedded_defaults() -> None:
     assert settings.api_key is None
     assert settings.collection == "faq"
     assert settings.device == "auto"
+    assert settings.quantize == "auto"
 
 
 def test_the_api_key_is_not_shown_in_reprs(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,6 +114,6 @@ def test_port_out_of_range_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_unknown_quantization_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAQ_QUANTIZE", "int4")
     with pytest.raises(
-        ValidationError, match=r"quantize\n.*Input should be 'none', 'int8' or 'bf16'"
+        ValidationError, match=r"quantize\n.*Input should be 'auto', 'none', 'int8' or 'bf16'"
     ):
         Settings()

@@ -79,6 +79,7 @@ def test_train_needs_data_or_train_and_val(tmp_path: Path, args: list[str], caps
     assert "give either --data, or both --train and --val" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # evaluates on the val file
 def test_eval_compares_two_models_side_by_side(
     trained_servable_dir: Path, servable: Servable, small_val: Path, capsys
 ) -> None:
@@ -138,6 +139,7 @@ def test_train_refuses_a_feedback_repeat_below_one(
     assert "--feedback-repeat must be at least 1" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # evaluates on the val file
 @pytest.mark.parametrize("quantize", ["int8", "bf16"])
 def test_eval_reports_the_quality_cost_of_a_faster_path(
     trained_servable_dir: Path, small_val: Path, capsys, quantize: str
@@ -158,6 +160,7 @@ def test_eval_reports_the_quality_cost_of_a_faster_path(
     assert abs(faster_pool["mrr"] - fp32_pool["mrr"]) < 0.05
 
 
+@pytest.mark.slow  # training runs
 @pytest.mark.parametrize(
     ("flags", "recorded"),
     [

@@ -138,6 +138,7 @@ def test_hard_negatives_are_near_but_never_the_partner_or_its_twin() -> None:
         assert neg_answers[i] in nearest
 
 
+@pytest.mark.slow  # a tuning run
 def test_tuning_keeps_the_best_epoch(transformer, train_file: Path, val_file: Path) -> None:
     train, val = load_pairs(train_file, 96), load_pairs(val_file, 48)
     encoder = SplitEncoder(transformer, 1)
@@ -165,6 +166,7 @@ def test_tuning_keeps_the_best_epoch(transformer, train_file: Path, val_file: Pa
     assert kept.as_dict() == result.best.pool
 
 
+@pytest.mark.slow  # a tuning run
 def test_default_recipe_writes_a_servable_that_loads_with_the_core_alone(
     tmp_path: Path, train_file: Path, val_file: Path
 ) -> None:

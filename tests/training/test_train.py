@@ -69,6 +69,7 @@ def run(
     return Run(out, cache, before, config, limit, metrics)
 
 
+@pytest.mark.slow  # a second training run
 def test_a_rerun_with_the_same_data_encodes_nothing(run: Run) -> None:
     # One .npy per text list (train/val questions/answers); a miss would have written a new one.
     assert len([n for n in run.cache_before if n.endswith(".npy")]) == 4
