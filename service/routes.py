@@ -1,4 +1,4 @@
-"""The HTTP contract of design.md. Handlers validate, call the engine, shape the answer."""
+"""The HTTP contract of docs/design.md. Handlers validate, call the engine, shape the answer."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Wire schemas of the HTTP contract (design.md), named for their role."""
+"""Wire schemas of the HTTP contract (docs/design.md), named for their role."""
 
 from __future__ import annotations
 

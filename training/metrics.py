@@ -1,4 +1,4 @@
-"""Retrieval quality in the two protocols of design.md, on embeddings.
+"""Retrieval quality in the two protocols of docs/design.md, on embeddings.
 
 pool: every question and every answer retrieves among all the others (itself excluded); its pair
 partner is the one relevant item. ask: answers are indexed, each question is asked, its own answer
