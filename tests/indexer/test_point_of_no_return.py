@@ -17,7 +17,7 @@ from faq_core.encoding import encode_entries
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
 from faq_core.servable import Servable
 from faq_core.settings import Settings
-from faq_core.store import Catalog, open_catalog
+from faq_core.store import Catalog, open_backend
 from indexer import run as indexer_run
 from indexer.run import run_index
 from tests.conftest import open_live_store
@@ -70,7 +70,7 @@ def fail_with(exc: BaseException) -> Callable[..., Any]:
 
 
 def store_class(settings: Settings) -> type:
-    catalog = open_catalog(settings)
+    catalog = open_backend(settings).catalog
     live = catalog.live()
     assert live is not None
     return type(catalog.store(live))
@@ -95,7 +95,7 @@ def test_a_failure_while_building_drops_the_new_version_and_leaves_the_live_one(
     method: str,
     exc: BaseException,
 ) -> None:
-    catalog = open_catalog(settings)
+    catalog = open_backend(settings).catalog
     live_before = catalog.live()
     versions_before = catalog.versions()
     monkeypatch.setattr(store_class(settings), method, fail_with(exc))
@@ -112,7 +112,7 @@ def test_a_failure_while_building_drops_the_new_version_and_leaves_the_live_one(
 def test_a_switch_that_fails_before_taking_effect_drops_the_new_version(
     indexed: Path, settings: Settings, servable: Servable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog = open_catalog(settings)
+    catalog = open_backend(settings).catalog
     live_before = catalog.live()
     versions_before = catalog.versions()
     monkeypatch.setattr(type(catalog), "switch", fail_with(OSError("no space left on device")))
@@ -131,7 +131,7 @@ def test_a_switch_that_fails_before_taking_effect_drops_the_new_version(
 
 def switch_then(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> dict[str, str]:
     """Record the version the real switch makes live."""
-    catalog_type = type(open_catalog(settings))
+    catalog_type = type(open_backend(settings).catalog)
     real_switch = catalog_type.switch
     switched: dict[str, str] = {}
 
@@ -146,7 +146,7 @@ def switch_then(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> dict[str
 def assert_new_version_live_and_intact(
     settings: Settings, servable: Servable, indexed: Path, live_before: str, new: str
 ) -> None:
-    catalog = open_catalog(settings)
+    catalog = open_backend(settings).catalog
     assert catalog.live() == new != live_before
     assert catalog.versions() == sorted([live_before, new])  # nothing dropped, nothing pruned
     assert held_ids(settings, servable) == entry_ids(indexed)
@@ -161,7 +161,7 @@ def assert_new_version_live_and_intact(
 def test_a_switch_that_took_effect_but_raised_keeps_the_new_version(
     indexed: Path, settings: Settings, servable: Servable, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    catalog_type = type(open_catalog(settings))
+    catalog_type = type(open_backend(settings).catalog)
     real_switch = catalog_type.switch
     switched: dict[str, str] = {}
 
@@ -171,7 +171,7 @@ def test_a_switch_that_took_effect_but_raised_keeps_the_new_version(
         raise OSError("the directory sync failed after the rename")
 
     monkeypatch.setattr(catalog_type, "switch", switch)
-    live_before = open_catalog(settings).live()
+    live_before = open_backend(settings).catalog.live()
     assert live_before is not None
 
     with pytest.raises(OSError, match="directory sync"):
@@ -203,7 +203,7 @@ def test_a_failure_in_the_carry_after_the_switch_keeps_the_new_version_live(
         return real_carry(*args, **kwargs)
 
     monkeypatch.setattr(indexer_run, "carry_runtime_entries", carry)
-    live_before = open_catalog(settings).live()
+    live_before = open_backend(settings).catalog.live()
     assert live_before is not None
 
     with pytest.raises(type(exc)):
@@ -230,7 +230,7 @@ def test_an_interrupt_while_counting_after_the_switch_keeps_the_new_version_live
         return int(real_count(self))
 
     monkeypatch.setattr(cls, "count", count)
-    live_before = open_catalog(settings).live()
+    live_before = open_backend(settings).catalog.live()
     assert live_before is not None
 
     with pytest.raises(KeyboardInterrupt):
@@ -255,7 +255,7 @@ def test_a_run_after_a_failed_one_prunes_what_it_left(
         return int(real_count(self))
 
     monkeypatch.setattr(cls, "count", count)
-    first_live = open_catalog(settings).live()
+    first_live = open_backend(settings).catalog.live()
     with pytest.raises(Injected):
         run_index(indexed, settings, servable, progress=False)
     monkeypatch.undo()

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from faq_core.servable import Servable
 from faq_core.settings import Settings
-from faq_core.store import AnswerStore, open_catalog
+from faq_core.store import AnswerStore, open_backend
 from indexer.run import run_index
 from service import engine as engine_module
 from service.app import create_app
@@ -54,7 +54,7 @@ def add_entry(client: TestClient) -> str:
 
 def can_be_opened_elsewhere(settings: Settings, version: str) -> bool:
     """Whether a second store on `version` gets its lock, as another process would."""
-    store = open_catalog(settings).store(version)
+    store = open_backend(settings).catalog.store(version)
     try:
         store.ping()
     except Exception:
