@@ -7,9 +7,12 @@ dependency per request that a busy service pays in context switches and GIL hand
 from __future__ import annotations
 
 import hmac
+from collections import Counter
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from faq_core.settings import Settings
@@ -34,6 +37,45 @@ async def get_settings(request: Request) -> Settings:
 async def get_metrics(request: Request) -> ServiceMetrics:
     metrics: ServiceMetrics = request.app.state.metrics
     return metrics
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}
+
+
+def _query_names(route: APIRoute) -> frozenset[str]:
+    """The query parameters `route` declares, its dependencies' included (once per route)."""
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        found: set[str] = set()
+        dependants = [route.dependant]
+        while dependants:
+            dependant = dependants.pop()
+            found.update(param.alias for param in dependant.query_params)
+            dependants.extend(dependant.dependencies)
+        names = _QUERY_NAMES[id(route)] = frozenset(found)
+    return names
+
+
+async def strict_query(request: Request) -> None:
+    """The query holds only the parameters the route declares, each at most once: an unknown
+    one (a typo) or a repeated one (`?source=a&source=b`) is refused (422) rather than silently
+    ignored or half taken. No endpoint takes a list in its query."""
+    params = request.query_params
+    if not params:
+        return
+    route = request.scope.get("route")
+    allowed = _query_names(route) if isinstance(route, APIRoute) else frozenset()
+    counts = Counter(name for name, _ in params.multi_items())
+    errors = [
+        {"loc": ("query", name), "msg": "given more than once", "type": "repeated"}
+        for name, n in sorted(counts.items())
+        if n > 1
+    ] + [
+        {"loc": ("query", name), "msg": "not a parameter of this endpoint", "type": "unknown"}
+        for name in sorted(counts.keys() - allowed)
+    ]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 EngineDep = Annotated[AnswerEngine, Depends(get_engine)]

@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from faq_core.entries import FaqEntry
 from faq_core.errors import FaqError
 from service.console import available_plots
-from service.deps import EngineDep, MetricsDep, PrivateRead, WriteAccess
+from service.deps import EngineDep, MetricsDep, PrivateRead, WriteAccess, strict_query
 from service.schemas import (
     MAX_PAGE,
     OFFSET_PATTERN,
@@ -36,7 +36,7 @@ from service.schemas import (
     UnansweredPublic,
 )
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(strict_query)])
 MAX_GROUPS = 500
 
 _ERRORS = {

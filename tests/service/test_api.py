@@ -181,3 +181,17 @@ def test_answers_added_at_runtime_are_encoded_with_the_servables_answer_encoding
     (plain,) = servable.encode([entry["answer"]])
     assert np.allclose(stored.answer_vector, expected, atol=1e-4)
     assert not np.allclose(stored.answer_vector, plain, atol=1e-2)
+
+
+def test_an_unknown_or_repeated_query_parameter_is_refused(client: TestClient) -> None:
+    params = [("source", "aws"), ("source", "gcp"), ("limit", 2), ("sorce", "aws")]
+    response = client.get("/answers", params=params)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert error["details"] == [
+        {"loc": ["query", "source"], "msg": "given more than once", "type": "repeated"},
+        {"loc": ["query", "sorce"], "msg": "not a parameter of this endpoint", "type": "unknown"},
+    ]
+    assert client.get("/answers", params={"source": "aws", "limit": 2}).status_code == 200
+    assert client.post("/ask?verbose=1", json={"question": "hi"}).status_code == 422
