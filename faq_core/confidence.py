@@ -22,14 +22,18 @@ Which entries are answers is policy, kept apart in `decide`.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
-# Entries a search must return for the model: the service searches at least this deep.
-DEPTH = 5
+# Entries a search must return for the model: the service searches at least this deep. The
+# default top_k, so that the default search costs nothing more; reading deeper decided no
+# better (docs/quality.md).
+DEPTH = 3
 ENTRY_FEATURES = ("score", "score_squared")
 NONE_FEATURES = ("bias", "mean", "last", "fall_off")
 # Two entries are "about equally likely" when the second is at least this share of the first.
@@ -90,13 +94,14 @@ class ScoreScale:
     source: tuple[float, ...] = ()
     target: tuple[float, ...] = ()
 
-    def __call__(self, scores: np.ndarray | float) -> np.ndarray:
-        x = np.asarray(scores, dtype=np.float64)
+    def __call__(self, score: float) -> float:
         if not self.source:
-            return x
-        xs = np.array([-1.0, *self.source, 1.0])
-        ys = np.array([-1.0 + self.target[0] - self.source[0], *self.target, 1.0])
-        return np.interp(x, xs, ys)
+            return score
+        xs = (-1.0, *self.source, 1.0)
+        ys = (-1.0 + self.target[0] - self.source[0], *self.target, 1.0)
+        i = min(max(bisect.bisect_right(xs, score), 1), len(xs) - 1)
+        share = (score - xs[i - 1]) / (xs[i] - xs[i - 1])
+        return ys[i - 1] + min(max(share, 0.0), 1.0) * (ys[i] - ys[i - 1])
 
     def record(self) -> dict[str, list[float]]:
         return {
@@ -119,18 +124,25 @@ class ConfidenceModel:
     def confidences(self, scores: Sequence[float] | np.ndarray) -> np.ndarray:
         """The probability that each entry (scores best first, on the answer-match scale)
         answers the question. The choice is among the top DEPTH and none of them; an entry
-        further down gets what its own utility would have against those."""
-        all_scores = np.asarray(scores, dtype=np.float64)
-        if len(all_scores) == 0:
+        further down gets what its own utility would have against those.
+
+        Plain Python arithmetic, as `choice_probabilities` computes it for many questions at
+        once: on five numbers, numpy's per-call overhead was most of the cost (40 µs a question).
+        """
+        values = [float(s) for s in scores]
+        if not values:
             return np.zeros(0)
-        top = padded(all_scores)
-        none_utility = none_features(top) @ self.none_weights
-        utilities = entry_features(all_scores) @ self.entry_weights
-        top_utilities = entry_features(top) @ self.entry_weights
-        peak = max(float(none_utility), float(top_utilities.max()))
-        total = np.exp(none_utility - peak) + np.exp(top_utilities - peak).sum()
-        confidences: np.ndarray = np.exp(utilities - peak) / total
-        return confidences
+        top = (values[:DEPTH] + [0.0] * DEPTH)[:DEPTH]
+        w_score, w_squared = (float(w) for w in self.entry_weights)
+        w_bias, w_mean, w_last, w_fall = (float(w) for w in self.none_weights)
+
+        def utility(score: float) -> float:
+            return w_score * score + w_squared * score * score
+
+        none = w_bias + w_mean * sum(top) / DEPTH + w_last * top[-1] + w_fall * (top[0] - top[-1])
+        peak = max(none, *(utility(s) for s in top))
+        total = math.exp(none - peak) + sum(math.exp(utility(s) - peak) for s in top)
+        return np.array([math.exp(utility(s) - peak) / total for s in values])
 
     def rank(
         self, matches: Sequence[tuple[float | None, float | None]]
@@ -143,7 +155,7 @@ class ConfidenceModel:
         scores = [
             max(
                 -1.0 if answer is None else answer,
-                -1.0 if question is None else float(scale(question)),
+                -1.0 if question is None else scale(question),
             )
             for answer, question in matches
         ]

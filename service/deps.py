@@ -59,7 +59,8 @@ def _query_names(route: APIRoute) -> frozenset[str]:
 async def strict_query(request: Request) -> None:
     """The query holds only the parameters the route declares, each at most once: an unknown
     one (a typo) or a repeated one (`?source=a&source=b`) is refused (422) rather than silently
-    ignored or half taken. No endpoint takes a list in its query."""
+    ignored or half taken. No endpoint takes a list in its query. On the routes that take query
+    parameters (`StrictQuery`); `/ask` takes none and pays nothing for it."""
     params = request.query_params
     if not params:
         return
@@ -78,6 +79,7 @@ async def strict_query(request: Request) -> None:
         raise RequestValidationError(errors)
 
 
+StrictQuery = Depends(strict_query)
 EngineDep = Annotated[AnswerEngine, Depends(get_engine)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 MetricsDep = Annotated[ServiceMetrics, Depends(get_metrics)]

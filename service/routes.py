@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from faq_core.entries import FaqEntry
 from faq_core.errors import FaqError
 from service.console import available_plots
-from service.deps import EngineDep, MetricsDep, PrivateRead, WriteAccess, strict_query
+from service.deps import EngineDep, MetricsDep, PrivateRead, StrictQuery, WriteAccess
 from service.schemas import (
     MAX_PAGE,
     OFFSET_PATTERN,
@@ -36,7 +36,7 @@ from service.schemas import (
     UnansweredPublic,
 )
 
-router = APIRouter(dependencies=[Depends(strict_query)])
+router = APIRouter()
 MAX_GROUPS = 500
 
 _ERRORS = {
@@ -110,7 +110,12 @@ async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
     return IdsPublic(ids=await engine.add(entries))
 
 
-@router.get("/answers", response_model=EntriesPage, responses=_errors(422, 503))
+@router.get(
+    "/answers",
+    response_model=EntriesPage,
+    dependencies=[StrictQuery],
+    responses=_errors(422, 503),
+)
 async def list_answers(
     engine: EngineDep,
     source: Annotated[OptionalText | None, Query(description="only this source's entries")] = None,
@@ -187,7 +192,7 @@ async def add_feedback(
 @router.get(
     "/unanswered",
     response_model=UnansweredPublic,
-    dependencies=[PrivateRead],
+    dependencies=[PrivateRead, StrictQuery],
     responses=_errors(401, 422, 503),
 )
 async def unanswered(

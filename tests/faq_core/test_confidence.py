@@ -33,10 +33,11 @@ def _softmax(utilities: list[float]) -> np.ndarray:
 
 
 def test_confidences_are_the_choice_among_the_entries_found_and_none_of_them() -> None:
-    scores = [0.9, 0.8, 0.5]
-    # Three entries, two fillers scoring 0, and "none of them".
-    expected = _softmax([14.0, 18.0, 16.0, 10.0, 0.0, 0.0])
-    np.testing.assert_allclose(_model().confidences(scores), expected[1:4])
+    scores = [0.9, 0.8]
+    # "None of them", two entries, the rest fillers scoring 0 (an unrelated text).
+    fillers = [0.0] * (DEPTH - len(scores))
+    expected = _softmax([14.0, 18.0, 16.0, *fillers])
+    np.testing.assert_allclose(_model().confidences(scores), expected[1:3])
     np.testing.assert_allclose(
         choice_probabilities(ENTRY, NONE, padded(scores)), expected, rtol=1e-12
     )

@@ -194,4 +194,5 @@ def test_an_unknown_or_repeated_query_parameter_is_refused(client: TestClient) -
         {"loc": ["query", "sorce"], "msg": "not a parameter of this endpoint", "type": "unknown"},
     ]
     assert client.get("/answers", params={"source": "aws", "limit": 2}).status_code == 200
-    assert client.post("/ask?verbose=1", json={"question": "hi"}).status_code == 422
+    bad = client.get("/unanswered", params=[("limit", 1), ("limit", 2)])
+    assert bad.status_code == 422
