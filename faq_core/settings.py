@@ -96,7 +96,10 @@ class Settings(BaseSettings):
         30, gt=0, description="unanswered questions older than this are dropped"
     )
     unanswered_max_records: int = Field(
-        100_000, ge=1, description="the unanswered log keeps at most this many, the newest"
+        20_000,
+        ge=1,
+        description="the unanswered log keeps at most this many, the newest (each ~1.3 KB: a "
+        "record keeps its question's vector; GET /unanswered reads them all)",
     )
     unanswered_queue: int = Field(
         1024,

@@ -123,3 +123,40 @@ class ServerProcess:
         code = self.process.wait(timeout=30)
         self.process = None
         return code
+
+
+class StandIn:
+    """The stand-in Qdrant server process, on a fixed port and data directory across restarts."""
+
+    def __init__(self, path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.path = path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "tests.support.qdrant_standin"]
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port), "--path", str(self.path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.url}/collections", timeout=1).raise_for_status()
+                return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise TimeoutError("the Qdrant stand-in did not start")
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
+    def stop(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        self.process = None

@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.service.conftest import ServerProcess
-from tests.service.test_store_faults import StandIn
+from tests.service.conftest import ServerProcess, StandIn
 
 ENTRY = {
     "question": "how do i reset my password?",

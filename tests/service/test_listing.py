@@ -14,8 +14,7 @@ from faq_core.entries import FaqEntry, read_entries
 from faq_core.settings import Settings
 from indexer.run import run_index, unique_by_id
 from service.app import create_app
-from tests.service.conftest import copy_store
-from tests.service.test_store_faults import StandIn
+from tests.service.conftest import StandIn, copy_store
 
 UPPER_CASE_OFFSET = "0B7E9A52-4C1D-5F3E-9A8B-7C6D5E4F3A2B"
 

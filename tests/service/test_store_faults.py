@@ -6,8 +6,6 @@ ready, and recover by itself, without a restart."""
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,48 +15,11 @@ import pytest
 
 from faq_core.settings import Settings
 from indexer.run import run_index
-from tests.service.conftest import ServerProcess, free_port
+from tests.service.conftest import ServerProcess, StandIn
 
 TIMEOUT_S = 1.0  # FAQ_QDRANT_TIMEOUT_S: the longest one store call may take
 BOUND_S = TIMEOUT_S + 2.0  # what a client may wait for its 503, with slack for a busy machine
 QUESTION = "is there a rest api for dataproc?"
-
-
-class StandIn:
-    """The stand-in Qdrant server process, on a fixed port and data directory across restarts."""
-
-    def __init__(self, path: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.path = path
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        command = [sys.executable, "-m", "tests.support.qdrant_standin"]
-        self.process = subprocess.Popen(
-            [*command, "--port", str(self.port), "--path", str(self.path)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{self.url}/collections", timeout=1).raise_for_status()
-                return
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        raise TimeoutError("the Qdrant stand-in did not start")
-
-    def signal(self, sig: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGCONT)  # a stopped process cannot act on SIGTERM
-        self.process.terminate()
-        self.process.wait(timeout=30)
-        self.process = None
 
 
 @pytest.fixture

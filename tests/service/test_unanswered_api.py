@@ -18,8 +18,7 @@ from fastapi.testclient import TestClient
 from faq_core.settings import Settings
 from indexer.run import run_index
 from service.app import create_app
-from tests.service.conftest import ServerProcess, copy_store
-from tests.service.test_store_faults import StandIn
+from tests.service.conftest import ServerProcess, StandIn, copy_store
 from tests.support.backends import BACKENDS
 
 KEY = "unanswered-test-key"
