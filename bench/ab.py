@@ -20,16 +20,12 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from bench.run import wrk
+from bench.run import Server, wrk
 from faq_core.entries import read_entries
 
 WARM_UP_S = 5
@@ -43,6 +39,7 @@ def _python(checkout: Path) -> str:
 def _serve_and_load(
     name: str, checkout: Path, store: Path, port: int, args: argparse.Namespace, work: Path
 ) -> dict[str, Any]:
+    """`faq-serve` from `checkout` on a fresh copy of `store`, warmed up, then measured."""
     copy = work / f"store-{name}"
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(store, copy)
@@ -55,27 +52,9 @@ def _serve_and_load(
         "TOKENIZERS_PARALLELISM": "false",
     }
     command = [_python(checkout), "-m", "service", "--port", str(port), "--log-level", "warning"]
-    with (work / f"{name}.log").open("a") as log:
-        server = subprocess.Popen(command, cwd=checkout, env=env, stdout=log, stderr=log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"{name}: faq-serve exited; see {work / (name + '.log')}")
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{name}: faq-serve did not become ready")
-            time.sleep(0.5)
-        wrk(url, args.clients, WARM_UP_S, args.question_file)
-        return wrk(url, args.clients, args.seconds, args.question_file)
-    finally:
-        server.terminate()
-        server.wait(60)
+    with Server(command, env, port, cwd=checkout) as server:
+        wrk(server.url, args.clients, WARM_UP_S, args.question_file)
+        return wrk(server.url, args.clients, args.seconds, args.question_file)
 
 
 def main() -> None:

@@ -52,14 +52,20 @@ def run_json(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any
 class Server:
     """A server process on a loopback port, ready when /readyz answers 200."""
 
-    def __init__(self, cmd: list[str], env: dict[str, str], port: int) -> None:
-        self.cmd, self.env, self.port = cmd, env, port
+    def __init__(
+        self, cmd: list[str], env: dict[str, str], port: int, cwd: Path | None = None
+    ) -> None:
+        self.cmd, self.env, self.port, self.cwd = cmd, env, port, cwd
         self.url = f"http://127.0.0.1:{port}"
         self.process: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
         self.process = subprocess.Popen(
-            self.cmd, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            self.cmd,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
