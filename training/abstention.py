@@ -28,23 +28,19 @@ from faq_core.entries import parse_entry
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
 from training.confidence import (
-    TARGET_PRECISION,
     closed_set,
+    closed_set_figures,
     confidences,
-    coverage_at_precision,
     decisions,
-    expected_calibration_error,
     open_set,
+    open_set_figures,
+    rounded,
 )
 from training.data import load_pair_entries
 
 CHECKS = Path(__file__).parent / "checks"
 PARAPHRASE_FAQ = CHECKS / "paraphrase_faq.jsonl"
 OUT_OF_DOMAIN = CHECKS / "out_of_domain.jsonl"
-
-
-def _rounded(values: dict[str, float]) -> dict[str, float]:
-    return {k: round(v, 4) for k, v in values.items()}
 
 
 def _model(servable: Servable) -> ConfidenceModel:
@@ -54,39 +50,25 @@ def _model(servable: Servable) -> ConfidenceModel:
     return model
 
 
-def open_set_figures(
+def open_set_check(
     model: ConfidenceModel,
     questions: np.ndarray,
     answers: np.ndarray,
     raw_threshold: float | None = None,
 ) -> dict[str, Any]:
     """The open-set protocol on these pairs' embeddings, decided at the model's own operating
-    point (and, for comparison, by the raw score at `raw_threshold`)."""
+    point (and, for comparison, by the raw score at `raw_threshold`); the closed set too."""
     searched = open_set(questions, answers)
     first, right = confidences(model, searched)[:, 0], searched.correct[:, 0]
     figures: dict[str, Any] = {
         "pairs": len(questions),
         "min_confidence": model.min_confidence,
-        "open_set": _rounded(
-            {
-                **decisions(first, right, searched.answerable, model.min_confidence),
-                "ece": expected_calibration_error(first, right),
-            }
-        ),
+        "open_set": open_set_figures(first, right, searched.answerable, model.min_confidence),
+        "closed_set": closed_set_figures(model, closed_set(questions, answers)),
     }
-    closed = closed_set(questions, answers)
-    closed_first = confidences(model, closed)[:, 0]
-    figures["closed_set"] = _rounded(
-        {
-            "coverage_at_90_precision": coverage_at_precision(
-                closed_first, closed.correct[:, 0], TARGET_PRECISION
-            ),
-            "ece": expected_calibration_error(closed_first, closed.correct[:, 0]),
-        }
-    )
     if raw_threshold is not None:
         raw = searched.scores[:, 0]
-        figures["raw_score"] = _rounded(decisions(raw, right, searched.answerable, raw_threshold))
+        figures["raw_score"] = rounded(decisions(raw, right, searched.answerable, raw_threshold))
     return figures
 
 
@@ -135,10 +117,10 @@ def out_of_domain(servable: Servable) -> dict[str, Any]:
         "questions": len(asked),
         "covered": int(covered.sum()),
         "min_confidence": model.min_confidence,
-        "model": _rounded(decisions(np.array(answered, float), right, covered, 0.5)),
+        "model": rounded(decisions(np.array(answered, float), right, covered, 0.5)),
     }
     if servable.score_threshold is not None:
-        figures["raw_score"] = _rounded(
+        figures["raw_score"] = rounded(
             decisions(np.array(raw_first), np.array(raw_right), covered, servable.score_threshold)
         )
     figures["by_kind"] = {
@@ -173,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
     report: dict[str, Any] = {"model_id": servable.model_id}
     if args.data is not None:
         entries = load_pair_entries(args.data)
-        report["open_set"] = open_set_figures(
+        report["open_set"] = open_set_check(
             _model(servable),
             servable.encode([e.question or "" for e in entries], settings.encode_batch_size),
             servable.encode_answers(entries, settings.encode_batch_size),

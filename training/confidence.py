@@ -188,8 +188,33 @@ def coverage_at_precision(confidence: np.ndarray, correct: np.ndarray, precision
     return float(np.mean(confidence >= threshold)) if threshold < 1.0 else 0.0
 
 
-def _rounded(values: dict[str, float]) -> dict[str, float]:
+def rounded(values: dict[str, float]) -> dict[str, float]:
     return {k: round(v, 4) for k, v in values.items()}
+
+
+def open_set_figures(
+    confidence: np.ndarray, correct: np.ndarray, answerable: np.ndarray, min_confidence: float
+) -> dict[str, float]:
+    """The open set's decisions at `min_confidence`, and how well `confidence` is calibrated."""
+    return rounded(
+        {
+            **decisions(confidence, correct, answerable, min_confidence),
+            "ece": expected_calibration_error(confidence, correct),
+        }
+    )
+
+
+def closed_set_figures(model: ConfidenceModel, closed: Searched) -> dict[str, float]:
+    """How much of the ask protocol `model` could answer at 90% precision, and its calibration
+    there."""
+    first, right = confidences(model, closed)[:, 0], closed.correct[:, 0]
+    return rounded(
+        {
+            "coverage_at_90_precision": coverage_at_precision(first, right, TARGET_PRECISION),
+            "ece": expected_calibration_error(first, right),
+            "precision_at_1": float(right.mean()),
+        }
+    )
 
 
 def question_scale(questions: np.ndarray, answers: np.ndarray) -> ScoreScale:
@@ -234,36 +259,22 @@ def fit_confidence(
     )
 
     closed = closed_set(questions, answers)
-    closed_first = confidences(model, closed)[:, 0]
     metrics: dict[str, Any] = {
         "protocol": "open set: every other val answer indexed, every val question asked",
         "questions": len(first),
         "min_confidence": round(min_confidence, 4),
-        "open_set": _rounded(
-            {
-                **decisions(first, right, open_searched.answerable, min_confidence),
-                "ece": expected_calibration_error(first, right),
-            }
-        ),
-        "closed_set": _rounded(
-            {
-                "coverage_at_90_precision": coverage_at_precision(
-                    closed_first, closed.correct[:, 0], TARGET_PRECISION
-                ),
-                "ece": expected_calibration_error(closed_first, closed.correct[:, 0]),
-                "precision_at_1": float(closed.correct[:, 0].mean()),
-            }
-        ),
+        "open_set": open_set_figures(first, right, open_searched.answerable, min_confidence),
+        "closed_set": closed_set_figures(model, closed),
         "reliability": reliability(first, right),
     }
     if raw_threshold is not None:
         raw_open = open_searched.scores[:, 0]
         metrics["raw_score"] = {
             "threshold": raw_threshold,
-            "open_set": _rounded(
+            "open_set": rounded(
                 decisions(raw_open, right, open_searched.answerable, raw_threshold)
             ),
-            "closed_set": _rounded(
+            "closed_set": rounded(
                 {
                     "coverage_at_90_precision": coverage_at_precision(
                         closed.scores[:, 0], closed.correct[:, 0], TARGET_PRECISION

@@ -8,7 +8,7 @@ from typing import Any
 from faq_core.entries import FaqEntry
 from faq_core.servable import Servable, encoder_only, load_servable
 from faq_core.settings import FASTER_PATHS
-from training.abstention import open_set_figures
+from training.abstention import open_set_check
 from training.data import load_pair_entries
 from training.metrics import ask_retrieval, pool_retrieval
 
@@ -31,7 +31,7 @@ def evaluate_entries(
     }
     model = servable.confidence_model
     if model is not None:  # the untuned base encoder has none
-        result["confidence"] = open_set_figures(model, questions, answers, servable.score_threshold)
+        result["confidence"] = open_set_check(model, questions, answers, servable.score_threshold)
     return result
 
 
