@@ -52,6 +52,11 @@ class Confidence:
         )
         return cls(None, threshold if threshold is not None else _UNCALIBRATED_MIN)
 
+    def operating_point(self, configured: float | None) -> float:
+        """The confidence an answer needs: `configured` (a request's or FAQ_MIN_CONFIDENCE)
+        where given, 0 included, else the servable's own."""
+        return configured if configured is not None else self.min_confidence
+
     def rank(self, hits: Sequence[Hit]) -> list[Answer]:
         """The entries found with the probability that each answers the question, most likely
         first (`ConfidenceModel.rank`)."""

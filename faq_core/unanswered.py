@@ -131,20 +131,18 @@ def select(
     ]
 
 
-def known_vectors(records: Sequence[UnansweredQuestion], model_id: str) -> dict[str, np.ndarray]:
+def question_vectors(
+    records: Sequence[UnansweredQuestion], model_id: str
+) -> tuple[dict[str, np.ndarray], list[str]]:
     """The question vectors the records keep, by question, where `model_id`'s servable made
-    them (another servable's vectors are not comparable)."""
-    return {
+    them (another servable's vectors are not comparable); and the distinct questions it must
+    encode itself for grouping."""
+    known = {
         r.question: unpack_vector(r.vector)
         for r in records
         if r.vector is not None and r.model_id == model_id
     }
-
-
-def questions_without_vectors(records: Sequence[UnansweredQuestion], model_id: str) -> list[str]:
-    """The distinct questions that `model_id`'s servable must encode for grouping."""
-    known = known_vectors(records, model_id)
-    return sorted({r.question for r in records} - known.keys())
+    return known, sorted({r.question for r in records} - known.keys())
 
 
 def group(

@@ -25,9 +25,8 @@ from faq_core.unanswered import (
     UNANSWERED_LOG,
     UnansweredQuestion,
     group,
-    known_vectors,
     ordered,
-    questions_without_vectors,
+    question_vectors,
     select,
 )
 from feedback.export import write_json_lines
@@ -55,8 +54,7 @@ def export_unanswered(
         groups = []
         if chosen:
             servable = serving_model(settings)
-            table = known_vectors(chosen, servable.model_id)
-            missing = questions_without_vectors(chosen, servable.model_id)
+            table, missing = question_vectors(chosen, servable.model_id)
             table.update(zip(missing, servable.encode(missing), strict=True))
             groups = group(chosen, lambda questions: np.stack([table[q] for q in questions]))
             layout = layout_for(settings, dim=servable.dim, model_id=servable.model_id)
@@ -68,7 +66,7 @@ def export_unanswered(
             finally:
                 store.close()
             confidence = Confidence.of_servable(servable)
-            point = settings.min_confidence or confidence.min_confidence
+            point = confidence.operating_point(settings.min_confidence)
             for g, hits in zip(groups, found, strict=True):
                 ranked = confidence.rank(hits)
                 g.resolved = decide([a.confidence for a in ranked], point).answered

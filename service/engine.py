@@ -52,10 +52,9 @@ from faq_core.unanswered import (
     Reason,
     UnansweredQuestion,
     group,
-    known_vectors,
     ordered,
     pack_vector,
-    questions_without_vectors,
+    question_vectors,
     retain,
     select,
 )
@@ -495,7 +494,9 @@ class AnswerEngine:
             )
             confidence = generation.confidence
             model_id = generation.servable.model_id
-        point = min_confidence if min_confidence is not None else self._min_confidence(confidence)
+        point = confidence.operating_point(
+            min_confidence if min_confidence is not None else self.settings.min_confidence
+        )
         decision = decide([a.confidence for a in ranked], point)
         if record and decision.reason is not None:
             self.unanswered.offer(
@@ -507,10 +508,6 @@ class AnswerEngine:
             a for a in ranked[:top_k] if score_threshold is None or a.hit.score >= score_threshold
         ]
         return AskResult(answers, decision, point)
-
-    def _min_confidence(self, confidence: Confidence) -> float:
-        configured = self.settings.min_confidence
-        return configured if configured is not None else confidence.min_confidence
 
     async def add(self, entries: Sequence[FaqEntry]) -> list[str]:
         """Encode and upsert; when this returns the entries are durable and searchable."""
@@ -617,8 +614,7 @@ class AnswerEngine:
         records = await self._store_call(self.unanswered_log.records)
         chosen = select(records, since, source)
         servable = self.servable
-        missing = questions_without_vectors(chosen, servable.model_id)
-        table = known_vectors(chosen, servable.model_id)
+        table, missing = question_vectors(chosen, servable.model_id)
         if missing:
             encoded = await self.batcher.encode(missing, servable)
             table.update(zip(missing, encoded, strict=True))

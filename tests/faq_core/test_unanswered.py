@@ -16,10 +16,9 @@ from faq_core.unanswered import (
     Candidate,
     UnansweredQuestion,
     group,
-    known_vectors,
     ordered,
     pack_vector,
-    questions_without_vectors,
+    question_vectors,
     retain,
     select,
     unpack_vector,
@@ -112,8 +111,9 @@ def test_records_keep_the_vectors_of_the_servable_that_asked() -> None:
         _record("b", model_id="m2", vector=v),  # another servable's: not comparable
         _record("c", model_id="m1"),  # from feedback: no vector
     ]
-    assert set(known_vectors(records, "m1")) == {"a"}
-    assert questions_without_vectors(records, "m1") == ["b", "c"]
+    known, missing = question_vectors(records, "m1")
+    assert set(known) == {"a"}
+    assert missing == ["b", "c"]
 
 
 def test_select_by_time_and_source() -> None:
