@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +27,6 @@ from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
 import numpy as np
-import torch
 
 from faq_core.answering import Answer, AskResult, Confidence
 from faq_core.confidence import DEPTH, decide
@@ -34,7 +34,7 @@ from faq_core.encoding import encode_entries, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StorageFull, StoreUnavailable
 from faq_core.feedback import FeedbackEvent
-from faq_core.servable import Servable, serving_model
+from faq_core.servable import Servable
 from faq_core.settings import Settings
 from faq_core.store import (
     AnswerStore,
@@ -59,7 +59,9 @@ from faq_core.unanswered import (
     select,
 )
 from service import heap
+from service.batch_policy import BatchPolicy
 from service.batcher import BatchStep, EncodeBatcher
+from service.cpu_threads import ThreadPolicy, configure_process, load_on_one_thread
 from service.record_writer import RecordWriter
 
 log = logging.getLogger(__name__)
@@ -68,6 +70,9 @@ RESOLVE_ROUNDS = 4
 
 P = ParamSpec("P")
 T = TypeVar("T")
+# Generation ids: the batcher encodes the jobs of one generation together. 0 is the loaded
+# servable's before any generation is open.
+_generation_ids = itertools.count(1)
 
 
 @dataclass(eq=False)
@@ -77,6 +82,7 @@ class Generation:
     servable: Servable
     version: str
     store: AnswerStore
+    id: int = field(default_factory=lambda: next(_generation_ids))
     search: BatchStep | None = None  # the store's searches, run by the batcher after encoding
     confidence: Confidence = field(init=False)
     users: int = 0  # requests using it now; a retired generation closes when the last one ends
@@ -86,24 +92,6 @@ class Generation:
 
     def __post_init__(self) -> None:
         self.confidence = Confidence.of_servable(self.servable)
-
-
-def load_on_one_thread(settings: Settings) -> Servable:
-    """The servable, loaded (and traced) on one torch thread.
-
-    A thread that runs torch on several threads keeps a pool of OpenMP threads for as long as it
-    lives; with a second pool alive besides an encode worker's, libgomp counts more threads than
-    cores and makes them sleep at once between parallel regions instead of spinning, and every
-    one of the model's operations then waits for a thread to wake: one question took ~30% longer
-    on the worker than the same forward pass on a thread alone. This thread (the event loop's
-    executor) lives on, so it must not keep a pool.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return serving_model(settings)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def unanswered_question(
@@ -176,21 +164,15 @@ class AnswerEngine:
         self._generation: Generation | None = None
         self._on_generation = on_generation
         self.breaker = StoreBreaker(settings.store_retry_s)
-        # Two batches side by side on one core each beat one batch at a time on both: a thread
-        # of the service's own (event loop, search) preempting one of a call's two threads stalls
-        # the other at every synchronisation, and the core idles.
-        self._threads = settings.torch_threads or torch.get_num_threads()
-        on_cpu = servable.device.type == "cpu"
-        workers = settings.encode_workers or (self._threads if on_cpu else 1)
-        self._threads_shared = max(1, self._threads // workers)
-        self.batcher = EncodeBatcher(
-            self._encode,
+        threads = ThreadPolicy.of(settings, servable.device)
+        policy = BatchPolicy(
             max_batch=settings.max_batch_size,
-            max_queue=settings.max_queue,
             max_wait_s=settings.max_wait_ms / 1000,
-            on_batch=on_batch,
-            workers=workers,
+            workers=threads.workers,
             linger_s=settings.batch_linger_ms / 1000,
+        )
+        self.batcher = EncodeBatcher(
+            self._encode, policy, threads, max_queue=settings.max_queue, on_batch=on_batch
         )
         self._refused_version: str | None = None
         self.created_empty = False  # this process created the collection's first version
@@ -216,8 +198,7 @@ class AnswerEngine:
         """Load the servable, start the worker and open the live version, which must have been
         built by this servable (an empty one is created when there is none). An unreachable
         store is not fatal: the watcher connects later."""
-        if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
+        configure_process(settings)
         servable = load_on_one_thread(settings)
         engine = cls(servable, settings, open_backend(settings), on_batch, on_generation, on_record)
         engine.batcher.start()
@@ -239,6 +220,13 @@ class AnswerEngine:
     def servable(self) -> Servable:
         """The servable answering questions now."""
         return self._generation.servable if self._generation else self._loaded
+
+    def _encode_now(self, texts: list[str]) -> Any:
+        """`texts` encoded by the servable answering now (the batcher's job, awaitable)."""
+        generation = self._generation
+        if generation is None:
+            return self.batcher.encode(texts, self._loaded, 0)
+        return self.batcher.encode(texts, generation.servable, generation.id)
 
     @property
     def version(self) -> str | None:
@@ -433,10 +421,9 @@ class AnswerEngine:
 
     # ---- requests ------------------------------------------------------------------------------
 
-    def _encode(self, servable: Servable, texts: list[str], alone: bool) -> np.ndarray:
-        """Runs on the batcher's worker threads only: a batch alone gets every thread (a lone
-        question is answered as fast as the model can), else its worker's share."""
-        torch.set_num_threads(self._threads if alone else self._threads_shared)  # this thread's
+    def _encode(self, servable: Servable, texts: list[str], threads: int) -> np.ndarray:
+        """Runs on the batcher's worker threads only, on as many threads as the batcher says."""
+        ThreadPolicy.use(threads)  # this thread's
         return servable.encode(texts, batch_size=self.settings.max_batch_size)
 
     async def warm_up(self) -> None:
@@ -449,7 +436,7 @@ class AnswerEngine:
             for i in range(self.batcher.max_batch)
         ]
         for _ in range(2):
-            await self.batcher.encode(questions, self.servable)
+            await self._encode_now(questions)
 
     def _search_batch(
         self,
@@ -489,6 +476,7 @@ class AnswerEngine:
             vector, ranked = await self.batcher.encode(
                 [question],
                 generation.servable,
+                generation.id,
                 then=generation.search,
                 arg={"top_k": max(top_k, DEPTH), "source": source},
             )
@@ -519,7 +507,8 @@ class AnswerEngine:
             self.breaker.check()
             self.backend.check_writes()  # no encoding for entries the store cannot take
             encoding = generation.servable.answer_encoding
-            vectors = await self.batcher.encode(entry_texts(marked, encoding), generation.servable)
+            texts = entry_texts(marked, encoding)
+            vectors = await self.batcher.encode(texts, generation.servable, generation.id)
             encoded = pair_vectors(marked, vectors, encoding)
             ids = await self._store_call(generation.store.upsert, encoded)
             generation.written = True
@@ -613,10 +602,9 @@ class AnswerEngine:
         self.breaker.check()
         records = await self._store_call(self.unanswered_log.records)
         chosen = select(records, since, source)
-        servable = self.servable
-        table, missing = question_vectors(chosen, servable.model_id)
+        table, missing = question_vectors(chosen, self.servable.model_id)
         if missing:
-            encoded = await self.batcher.encode(missing, servable)
+            encoded = await self._encode_now(missing)
             table.update(zip(missing, encoded, strict=True))
         groups = group(chosen, lambda questions: np.stack([table[q] for q in questions]))
         checked: list[Group] = []

@@ -15,7 +15,7 @@ PROGRAM = """
 import os, sys, threading
 from faq_core.servable import serving_model
 from faq_core.settings import Settings
-from service.engine import load_on_one_thread
+from service.cpu_threads import load_on_one_thread
 
 settings = Settings(model_path=sys.argv[1], device="cpu")
 serving_model(settings)
