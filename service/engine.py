@@ -19,8 +19,7 @@ import contextlib
 import functools
 import itertools
 import logging
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -45,28 +44,15 @@ from faq_core.store import (
     open_backend,
 )
 from faq_core.store.carry import Encode, carry_runtime_entries
-from faq_core.unanswered import (
-    UNANSWERED_LOG,
-    Candidate,
-    Group,
-    Reason,
-    UnansweredQuestion,
-    group,
-    ordered,
-    pack_vector,
-    question_vectors,
-    retain,
-    select,
-)
+from faq_core.unanswered import UNANSWERED_LOG, Group, UnansweredQuestion
 from service import heap
 from service.batch_policy import BatchPolicy
 from service.batcher import BatchStep, EncodeBatcher
+from service.breaker import StoreBreaker
 from service.cpu_threads import ThreadPolicy, configure_process, load_on_one_thread
-from service.record_writer import RecordWriter
+from service.unanswered_book import UnansweredBook
 
 log = logging.getLogger(__name__)
-# GET /unanswered checks at most this many times `limit` groups for being resolved.
-RESOLVE_ROUNDS = 4
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -92,57 +78,6 @@ class Generation:
 
     def __post_init__(self) -> None:
         self.confidence = Confidence.of_servable(self.servable)
-
-
-def unanswered_question(
-    question: str,
-    reason: Reason,
-    ranked: Sequence[Answer],
-    source: str | None,
-    model_id: str,
-    vector: str,
-) -> UnansweredQuestion:
-    """What the unanswered log keeps of a question `/ask` did not answer."""
-    return UnansweredQuestion(
-        question=question,
-        reason=reason,
-        candidates=tuple(Candidate(a.hit.entry.entry_id, a.confidence) for a in ranked[:3]),
-        source=source,
-        candidate_source=ranked[0].hit.entry.source if ranked else None,
-        model_id=model_id,
-        vector=vector,
-    )
-
-
-class StoreBreaker:
-    """After a store failure, requests fail at once for `cooldown_s` rather than each waiting
-    for the store's timeout; the first request after that (or the watcher) tries again."""
-
-    def __init__(self, cooldown_s: float) -> None:
-        self.cooldown_s = cooldown_s
-        self._open_until = 0.0
-        self.reason = ""
-
-    def check(self) -> None:
-        if time.monotonic() < self._open_until:
-            raise StoreUnavailable(self.reason)
-
-    def failed(self, exc: Exception) -> None:
-        self.reason = str(exc)
-        self._open_until = time.monotonic() + self.cooldown_s
-
-    def succeeded(self) -> None:
-        self._open_until = 0.0
-
-    def call(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """`fn(...)`, a store call: its StoreUnavailable opens the breaker, its answer closes it."""
-        try:
-            result = fn(*args, **kwargs)
-        except StoreUnavailable as exc:
-            self.failed(exc)
-            raise
-        self.succeeded()
-        return result
 
 
 class AnswerEngine:
@@ -176,15 +111,8 @@ class AnswerEngine:
         )
         self._refused_version: str | None = None
         self.created_empty = False  # this process created the collection's first version
-        self.unanswered_log = backend.record_log(UNANSWERED_LOG, UnansweredQuestion)
-        counted = on_record or (lambda outcome, n: None)
-        self.unanswered = RecordWriter(
-            self.unanswered_log,
-            capacity=settings.unanswered_queue,
-            upkeep=self._retain_unanswered,
-            upkeep_after=max(1, settings.unanswered_max_records // 10),
-            on_written=functools.partial(counted, "written"),
-            on_dropped=functools.partial(counted, "dropped"),
+        self.unanswered = UnansweredBook(
+            backend.record_log(UNANSWERED_LOG, UnansweredQuestion), settings, on_record
         )
 
     @classmethod
@@ -221,7 +149,7 @@ class AnswerEngine:
         """The servable answering questions now."""
         return self._generation.servable if self._generation else self._loaded
 
-    def _encode_now(self, texts: list[str]) -> Any:
+    def _encode_now(self, texts: list[str]) -> Awaitable[np.ndarray]:
         """`texts` encoded by the servable answering now (the batcher's job, awaitable)."""
         generation = self._generation
         if generation is None:
@@ -487,10 +415,8 @@ class AnswerEngine:
         )
         decision = decide([a.confidence for a in ranked], point)
         if record and decision.reason is not None:
-            self.unanswered.offer(
-                unanswered_question(
-                    question, decision.reason, ranked, source, model_id, pack_vector(vector)
-                )
+            self.unanswered.not_answered(
+                question, decision.reason, ranked, source, model_id, vector
             )
         answers = [
             a for a in ranked[:top_k] if score_threshold is None or a.hit.score >= score_threshold
@@ -572,57 +498,32 @@ class AnswerEngine:
         )
         await asyncio.to_thread(self.backend.feedback_log.append, event)
         if not helpful:
-            self.unanswered.offer(
-                UnansweredQuestion(
-                    question=question,
-                    reason="unhelpful",
-                    candidates=(Candidate(answer_id),),
-                    candidate_source=entry.source,
-                    model_id=self.servable.model_id,
-                )
-            )
+            self.unanswered.unhelpful(question, answer_id, entry.source, self.servable.model_id)
         return event
-
-    def _retain_unanswered(self) -> None:
-        removed = retain(
-            self.unanswered_log,
-            self.settings.unanswered_retention_days,
-            self.settings.unanswered_max_records,
-        )
-        if removed:
-            log.info("dropped %d unanswered question(s) past retention", removed)
 
     async def unanswered_groups(
         self, since: datetime | None, source: str | None, limit: int
     ) -> list[Group]:
-        """The unanswered questions, grouped (faq_core.unanswered), open groups first, each
-        part biggest first; at most `limit`. A group is resolved when its most frequent question
-        is answered now. Groups are checked for that biggest first, until `limit` open ones are
-        found or RESOLVE_ROUNDS times `limit` were checked; groups beyond are left out."""
-        self.breaker.check()
-        records = await self._store_call(self.unanswered_log.records)
-        chosen = select(records, since, source)
-        table, missing = question_vectors(chosen, self.servable.model_id)
-        if missing:
-            encoded = await self._encode_now(missing)
-            table.update(zip(missing, encoded, strict=True))
-        groups = group(chosen, lambda questions: np.stack([table[q] for q in questions]))
-        checked: list[Group] = []
-        for start in range(0, min(len(groups), RESOLVE_ROUNDS * limit), limit):
-            chunk = groups[start : start + limit]
-            results = await asyncio.gather(
-                *(self.ask(g.questions[0], 1, source, None, record=False) for g in chunk)
-            )
-            for g, result in zip(chunk, results, strict=True):
-                g.resolved = result.decision.answered
-            checked += chunk
-            if sum(not g.resolved for g in checked) >= limit:
-                break
-        return ordered(checked)[:limit]
+        """The unanswered questions, grouped, open groups first (UnansweredBook.groups); a
+        group is resolved when the servable answering now answers its most frequent question."""
+        records = await self._store_call(self.unanswered.records.records)
+
+        async def answered(question: str) -> bool:
+            result = await self.ask(question, 1, source, None, record=False)
+            return result.decision.answered
+
+        return await self.unanswered.groups(
+            records,
+            since,
+            source,
+            limit,
+            model_id=self.servable.model_id,
+            encode=self._encode_now,
+            answered=answered,
+        )
 
     async def clear_unanswered(self) -> None:
-        self.breaker.check()
-        await self._store_call(self.unanswered_log.clear)
+        await self._store_call(self.unanswered.records.clear)
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""
