@@ -1,8 +1,8 @@
 """Fine-tuning the upper transformer layers over cached lower-layer outputs.
 
-Same loss and selection as the head loop (symmetric MNR with same-side negatives, the epoch with the
-best pool MRR on the validation pairs is kept, epoch 0 being the untouched model), but the weights
-that learn are the encoder's own upper layers, which is what moves the figures furthest.
+Same loss and selection as the head loop (symmetric MNR, the epoch with the best pool MRR on the
+validation pairs is kept, epoch 0 being the untouched model), but the weights that learn are the
+encoder's own upper layers.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from faq_core.progress import progress_bar
-from training.hard_negatives import mine_hard_negatives
 from training.layer_cache import TokenStates
 from training.loop import EpochRecord, TrainResult
 from training.loss import symmetric_mnr_loss
@@ -34,14 +33,9 @@ class EncoderConfig:
     warmup: float = 0.1  # share of the steps with a rising learning rate, then linear decay to 0
     weight_decay: float = 0.01
     scale: float = 20.0
-    same_side_negatives: bool = True
     length_buckets: bool = True
     # Share of the untuned weights averaged back in after tuning (see training.weight_mixing).
     base_share: float = 0.0
-    # Mined with the current model at the start of each epoch. Off: on the cloud FAQ they cost
-    # half again the time and lost 1.6 points of pool P@1 (near-identical entries abound there).
-    hard_negatives: bool = False
-    hard_negative_depth: int = 10
     seed: int = 42
 
     def as_dict(self) -> dict[str, Any]:
@@ -87,9 +81,7 @@ def _evaluate(
     encoder: SplitEncoder, val: tuple[TokenStates, TokenStates], config: EncoderConfig
 ) -> tuple[float, dict[str, float], dict[str, float]]:
     q, a = embed_states(encoder, val[0]), embed_states(encoder, val[1])
-    loss = float(
-        symmetric_mnr_loss(q, a, scale=config.scale, same_side_negatives=config.same_side_negatives)
-    )
+    loss = float(symmetric_mnr_loss(q, a, scale=config.scale))
     return loss, pool_retrieval(q, a).as_dict(), ask_retrieval(q, a).as_dict()
 
 
@@ -99,7 +91,6 @@ def train_upper_layers(
     val: tuple[TokenStates, TokenStates],
     config: EncoderConfig,
     *,
-    train_texts: tuple[list[str], list[str]] | None = None,
     progress: bool = True,
 ) -> TrainResult:
     """Train the encoder's upper layers in place; at the end they hold the best epoch's weights."""
@@ -123,18 +114,6 @@ def train_upper_layers(
     for epoch in range(1, config.epochs + 1):
         encoder.train(True)
         batches = bucketed_batches(lengths, config.batch_size, rng, config.length_buckets)
-        negatives = None
-        if config.hard_negatives:
-            if train_texts is None:
-                raise ValueError("hard negatives need train_texts, to tell equal texts apart")
-            negatives = mine_hard_negatives(
-                embed_states(encoder, train[0]),
-                embed_states(encoder, train[1]),
-                *train_texts,
-                depth=config.hard_negative_depth,
-                seed=config.seed + epoch,
-            )
-            encoder.train(True)
         losses = []
         bar = progress_bar(
             batches,
@@ -143,19 +122,10 @@ def train_upper_layers(
             disable=not progress,
         )
         for batch in bar:
-            hard_answers = hard_questions = None
-            if negatives is not None:
-                # no gradient through the negatives: a third of the cost of training on them
-                with torch.no_grad():
-                    hard_answers = encoder.upper(*train[1].batch(negatives[0][batch]))
-                    hard_questions = encoder.upper(*train[0].batch(negatives[1][batch]))
             loss = symmetric_mnr_loss(
                 encoder.upper(*train[0].batch(batch)),
                 encoder.upper(*train[1].batch(batch)),
                 scale=config.scale,
-                same_side_negatives=config.same_side_negatives,
-                hard_answers=hard_answers,
-                hard_questions=hard_questions,
             )
             optimizer.zero_grad()
             loss.backward()

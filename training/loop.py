@@ -22,7 +22,6 @@ class TrainConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     scale: float = 20.0
-    same_side_negatives: bool = True
     skip_dropout: float = 0.0
     seed: int = 42
 
@@ -54,11 +53,7 @@ def _evaluate(head: torch.nn.Module, q: torch.Tensor, a: torch.Tensor, config: T
     head.eval()
     with torch.no_grad():
         hq, ha = head(q), head(a)
-        loss = float(
-            symmetric_mnr_loss(
-                hq, ha, scale=config.scale, same_side_negatives=config.same_side_negatives
-            )
-        )
+        loss = float(symmetric_mnr_loss(hq, ha, scale=config.scale))
     return loss, pool_retrieval(hq, ha).as_dict(), ask_retrieval(hq, ha).as_dict()
 
 
@@ -101,10 +96,7 @@ def train_head(
             if len(batch) < 2:
                 continue
             loss = symmetric_mnr_loss(
-                head(train_q[batch]),
-                head(train_a[batch]),
-                scale=config.scale,
-                same_side_negatives=config.same_side_negatives,
+                head(train_q[batch]), head(train_a[batch]), scale=config.scale
             )
             assert optimizer is not None
             optimizer.zero_grad()

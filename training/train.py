@@ -196,7 +196,6 @@ def _tune_encoder(
         train_states,
         val_states,
         config,
-        train_texts=(train.questions, train.answers),
         progress=progress,
     )
     log.info(
