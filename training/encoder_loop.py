@@ -7,20 +7,16 @@ encoder's own upper layers.
 
 from __future__ import annotations
 
-import copy
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from faq_core.progress import progress_bar
+from training.fit import Evaluation, TrainResult, fit
 from training.layer_cache import TokenStates
-from training.loop import EpochRecord, TrainResult
 from training.loss import symmetric_mnr_loss
-from training.metrics import ask_retrieval, pool_retrieval
 from training.split_encoder import SplitEncoder
 
 
@@ -77,14 +73,6 @@ def embed_states(encoder: SplitEncoder, states: TokenStates, batch_size: int = 1
     return out
 
 
-def _evaluate(
-    encoder: SplitEncoder, val: tuple[TokenStates, TokenStates], config: EncoderConfig
-) -> tuple[float, dict[str, float], dict[str, float]]:
-    q, a = embed_states(encoder, val[0]), embed_states(encoder, val[1])
-    loss = float(symmetric_mnr_loss(q, a, scale=config.scale))
-    return loss, pool_retrieval(q, a).as_dict(), ask_retrieval(q, a).as_dict()
-
-
 def train_upper_layers(
     encoder: SplitEncoder,
     train: tuple[TokenStates, TokenStates],
@@ -93,52 +81,42 @@ def train_upper_layers(
     *,
     progress: bool = True,
 ) -> TrainResult:
-    """Train the encoder's upper layers in place; at the end they hold the best epoch's weights."""
-    torch.manual_seed(config.seed)
+    """Train the encoder's upper layers in place; at the end they hold the best epoch's weights.
+    The learning rate rises over the first `warmup` share of the steps, then falls linearly to 0;
+    each epoch's batches come from `bucketed_batches`."""
     rng = np.random.default_rng(config.seed)
-    params = encoder.trainable_parameters()
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    encoder.trainable_parameters()  # everything else frozen
     lengths = train[0].lengths() + train[1].lengths()
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total = max(1, config.epochs * steps_per_epoch)
     warmup = max(1, int(config.warmup * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
-    )
-    started = time.perf_counter()
 
-    val_loss, pool, ask = _evaluate(encoder, val, config)
-    result = TrainResult(best_epoch=0, history=[EpochRecord(0, float("nan"), val_loss, pool, ask)])
-    best_state = copy.deepcopy(encoder.upper_layers.state_dict())
-    for epoch in range(1, config.epochs + 1):
-        encoder.train(True)
-        batches = bucketed_batches(lengths, config.batch_size, rng, config.length_buckets)
-        losses = []
-        bar = progress_bar(
-            batches,
-            desc=f"tuning encoder, epoch {epoch}/{config.epochs}",
-            unit="batch",
-            disable=not progress,
+    def lr_factor(step: int) -> float:
+        return min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+
+    def batches(epoch: int) -> list[np.ndarray]:
+        return bucketed_batches(lengths, config.batch_size, rng, config.length_buckets)
+
+    def loss(batch: np.ndarray) -> torch.Tensor:
+        return symmetric_mnr_loss(
+            encoder.upper(*train[0].batch(batch)),
+            encoder.upper(*train[1].batch(batch)),
+            scale=config.scale,
         )
-        for batch in bar:
-            loss = symmetric_mnr_loss(
-                encoder.upper(*train[0].batch(batch)),
-                encoder.upper(*train[1].batch(batch)),
-                scale=config.scale,
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-        val_loss, pool, ask = _evaluate(encoder, val, config)
-        result.history.append(EpochRecord(epoch, float(np.mean(losses)), val_loss, pool, ask))
-        if pool["mrr"] > result.best.pool["mrr"]:
-            result.best_epoch = epoch
-            best_state = copy.deepcopy(encoder.upper_layers.state_dict())
-    encoder.upper_layers.load_state_dict(best_state)
+
+    def evaluate() -> Evaluation:
+        questions, answers = embed_states(encoder, val[0]), embed_states(encoder, val[1])
+        return Evaluation.of(questions, answers, config.scale)
+
+    result = fit(
+        encoder.upper_layers,
+        config,
+        batches=batches,
+        loss=loss,
+        evaluate=evaluate,
+        lr_factor=lr_factor,
+        desc="tuning encoder",
+        progress=progress,
+    )
     encoder.train(False)
-    result.seconds = time.perf_counter() - started
     return result

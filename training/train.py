@@ -43,8 +43,9 @@ from training.data import (
     reference_split,
 )
 from training.encoder_loop import EncoderConfig, embed_states, train_upper_layers
+from training.fit import TrainResult
 from training.layer_cache import LayerCache
-from training.loop import TrainConfig, TrainResult, train_head
+from training.loop import TrainConfig, train_head
 from training.metrics import ask_retrieval, first_answers, pool_retrieval
 from training.plots import plot_reliability, plot_score_distribution, plot_training_curves
 from training.recipe import Recipe
