@@ -40,7 +40,7 @@ def add_answer_encoding_arguments(parser: argparse.ArgumentParser) -> None:
         type=field_list,
         default=default.context,
         help="comma-separated entry fields whose values go before each answer when it is encoded"
-        f" (default {','.join(default.context)}; '' for none; README, quality)",
+        f" (default {','.join(default.context)}; '' for none; docs/quality.md)",
     )
     parser.add_argument(
         "--answer-context-weight",

@@ -59,17 +59,14 @@ STEPS = 6
 
 
 # How many times each feedback pair joins the training pairs: a few dozen pairs among thousands
-# barely move the model once each (README, "Feedback loop", has the measurements).
+# barely move the model once each (figures: docs/quality.md, "The feedback loop").
 FEEDBACK_REPEAT = 5
 
 # The answer context for data whose entries name their FAQ page (the cloud FAQ's `filename`):
 # each answer also encoded with its source and page name before it.
 PAGE_CONTEXT = ("source", "filename")
 # faq-train's default: the tuned model's embedding of each plain answer, 30% of its embedding in
-# context mixed in. On the cloud FAQ (default recipe, CPU) it lifts every val figure (pool P@1
-# 0.667 -> 0.673, ask P@1 0.738 -> 0.753); the share was chosen on the four sources the forgetting
-# check holds out, where the context alone (share 1) cost the pool protocol 0.08 MRR while 0.3
-# gained on both protocols (README, quality).
+# context mixed in (why, and how the share was chosen: docs/decisions/answer-context-mix.md).
 DEFAULT_ANSWER_ENCODING = AnswerEncoding(PAGE_CONTEXT, 0.3)
 
 
