@@ -40,7 +40,7 @@ def add_answer_encoding_arguments(parser: argparse.ArgumentParser) -> None:
         type=field_list,
         default=default.context,
         help="comma-separated entry fields whose values go before each answer when it is encoded"
-        f" (default {','.join(default.context)}; '' for none; README, quality)",
+        f" (default {','.join(default.context)}; '' for none; docs/quality.md)",
     )
     parser.add_argument(
         "--answer-context-weight",
@@ -68,16 +68,11 @@ def _recipe_from(args: argparse.Namespace, settings: Settings) -> Recipe:
         "epochs": args.encoder_epochs,
         "batch_size": args.encoder_batch_size,
         "learning_rate": args.encoder_lr,
-        "hard_negatives": args.hard_negatives,
         "base_share": args.base_share,
     }
     changes = {k: v for k, v in encoder.items() if v is not None}
     if changes:
         recipe = recipe.with_encoder(**changes)
-    if args.no_same_side_negatives:
-        recipe = recipe.with_head(same_side_negatives=False)
-        if recipe.encoder is not None:
-            recipe = recipe.with_encoder(same_side_negatives=False)
     return recipe
 
 
@@ -123,9 +118,6 @@ def train_main(argv: list[str] | None = None) -> None:
     encoder.add_argument("--encoder-batch-size", type=int)
     encoder.add_argument("--encoder-lr", type=float)
     encoder.add_argument(
-        "--hard-negatives", action=argparse.BooleanOptionalAction, help="mined each epoch"
-    )
-    encoder.add_argument(
         "--base-share",
         type=float,
         help="share of the untuned weights averaged back in after tuning (0: none)",
@@ -134,7 +126,6 @@ def train_main(argv: list[str] | None = None) -> None:
     head.add_argument("--epochs", type=int, help="head epochs (0: no head)")
     head.add_argument("--batch-size", type=int)
     head.add_argument("--lr", type=float)
-    parser.add_argument("--no-same-side-negatives", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument(
         "--skip-if-current",

@@ -1,27 +1,22 @@
 """Fine-tuning the upper transformer layers over cached lower-layer outputs.
 
-Same loss and selection as the head loop (symmetric MNR with same-side negatives, the epoch with the
-best pool MRR on the validation pairs is kept, epoch 0 being the untouched model), but the weights
-that learn are the encoder's own upper layers, which is what moves the figures furthest.
+Same loss and selection as the head loop (symmetric MNR, the epoch with the best pool MRR on the
+validation pairs is kept, epoch 0 being the untouched model), but the weights that learn are the
+encoder's own upper layers.
 """
 
 from __future__ import annotations
 
-import copy
 import math
-import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from faq_core.progress import progress_bar
-from training.hard_negatives import mine_hard_negatives
+from training.fit import Evaluation, TrainResult, fit
 from training.layer_cache import TokenStates
-from training.loop import EpochRecord, TrainResult
 from training.loss import symmetric_mnr_loss
-from training.metrics import ask_retrieval, pool_retrieval
 from training.split_encoder import SplitEncoder
 
 
@@ -34,14 +29,9 @@ class EncoderConfig:
     warmup: float = 0.1  # share of the steps with a rising learning rate, then linear decay to 0
     weight_decay: float = 0.01
     scale: float = 20.0
-    same_side_negatives: bool = True
     length_buckets: bool = True
     # Share of the untuned weights averaged back in after tuning (see training.weight_mixing).
     base_share: float = 0.0
-    # Mined with the current model at the start of each epoch. Off: on the cloud FAQ they cost
-    # half again the time and lost 1.6 points of pool P@1 (near-identical entries abound there).
-    hard_negatives: bool = False
-    hard_negative_depth: int = 10
     seed: int = 42
 
     def as_dict(self) -> dict[str, Any]:
@@ -83,92 +73,50 @@ def embed_states(encoder: SplitEncoder, states: TokenStates, batch_size: int = 1
     return out
 
 
-def _evaluate(
-    encoder: SplitEncoder, val: tuple[TokenStates, TokenStates], config: EncoderConfig
-) -> tuple[float, dict[str, float], dict[str, float]]:
-    q, a = embed_states(encoder, val[0]), embed_states(encoder, val[1])
-    loss = float(
-        symmetric_mnr_loss(q, a, scale=config.scale, same_side_negatives=config.same_side_negatives)
-    )
-    return loss, pool_retrieval(q, a).as_dict(), ask_retrieval(q, a).as_dict()
-
-
 def train_upper_layers(
     encoder: SplitEncoder,
     train: tuple[TokenStates, TokenStates],
     val: tuple[TokenStates, TokenStates],
     config: EncoderConfig,
     *,
-    train_texts: tuple[list[str], list[str]] | None = None,
     progress: bool = True,
 ) -> TrainResult:
-    """Train the encoder's upper layers in place; at the end they hold the best epoch's weights."""
-    torch.manual_seed(config.seed)
+    """Train the encoder's upper layers in place; at the end they hold the best epoch's weights.
+    The learning rate rises over the first `warmup` share of the steps, then falls linearly to 0;
+    each epoch's batches come from `bucketed_batches`."""
     rng = np.random.default_rng(config.seed)
-    params = encoder.trainable_parameters()
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    encoder.trainable_parameters()  # everything else frozen
     lengths = train[0].lengths() + train[1].lengths()
     steps_per_epoch = math.ceil(len(lengths) / config.batch_size)
     total = max(1, config.epochs * steps_per_epoch)
     warmup = max(1, int(config.warmup * total))
-    schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimizer,
-        lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))),
-    )
-    started = time.perf_counter()
 
-    val_loss, pool, ask = _evaluate(encoder, val, config)
-    result = TrainResult(best_epoch=0, history=[EpochRecord(0, float("nan"), val_loss, pool, ask)])
-    best_state = copy.deepcopy(encoder.upper_layers.state_dict())
-    for epoch in range(1, config.epochs + 1):
-        encoder.train(True)
-        batches = bucketed_batches(lengths, config.batch_size, rng, config.length_buckets)
-        negatives = None
-        if config.hard_negatives:
-            if train_texts is None:
-                raise ValueError("hard negatives need train_texts, to tell equal texts apart")
-            negatives = mine_hard_negatives(
-                embed_states(encoder, train[0]),
-                embed_states(encoder, train[1]),
-                *train_texts,
-                depth=config.hard_negative_depth,
-                seed=config.seed + epoch,
-            )
-            encoder.train(True)
-        losses = []
-        bar = progress_bar(
-            batches,
-            desc=f"tuning encoder, epoch {epoch}/{config.epochs}",
-            unit="batch",
-            disable=not progress,
+    def lr_factor(step: int) -> float:
+        return min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup)))
+
+    def batches(epoch: int) -> list[np.ndarray]:
+        return bucketed_batches(lengths, config.batch_size, rng, config.length_buckets)
+
+    def loss(batch: np.ndarray) -> torch.Tensor:
+        return symmetric_mnr_loss(
+            encoder.upper(*train[0].batch(batch)),
+            encoder.upper(*train[1].batch(batch)),
+            scale=config.scale,
         )
-        for batch in bar:
-            hard_answers = hard_questions = None
-            if negatives is not None:
-                # no gradient through the negatives: a third of the cost of training on them
-                with torch.no_grad():
-                    hard_answers = encoder.upper(*train[1].batch(negatives[0][batch]))
-                    hard_questions = encoder.upper(*train[0].batch(negatives[1][batch]))
-            loss = symmetric_mnr_loss(
-                encoder.upper(*train[0].batch(batch)),
-                encoder.upper(*train[1].batch(batch)),
-                scale=config.scale,
-                same_side_negatives=config.same_side_negatives,
-                hard_answers=hard_answers,
-                hard_questions=hard_questions,
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-20:]):.3f}")
-        val_loss, pool, ask = _evaluate(encoder, val, config)
-        result.history.append(EpochRecord(epoch, float(np.mean(losses)), val_loss, pool, ask))
-        if pool["mrr"] > result.best.pool["mrr"]:
-            result.best_epoch = epoch
-            best_state = copy.deepcopy(encoder.upper_layers.state_dict())
-    encoder.upper_layers.load_state_dict(best_state)
+
+    def evaluate() -> Evaluation:
+        questions, answers = embed_states(encoder, val[0]), embed_states(encoder, val[1])
+        return Evaluation.of(questions, answers, config.scale)
+
+    result = fit(
+        encoder.upper_layers,
+        config,
+        batches=batches,
+        loss=loss,
+        evaluate=evaluate,
+        lr_factor=lr_factor,
+        desc="tuning encoder",
+        progress=progress,
+    )
     encoder.train(False)
-    result.seconds = time.perf_counter() - started
     return result

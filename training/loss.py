@@ -7,34 +7,20 @@ from torch.nn.functional import cross_entropy, normalize
 
 
 def symmetric_mnr_loss(
-    questions: torch.Tensor,
-    answers: torch.Tensor,
-    *,
-    scale: float = 20.0,
-    same_side_negatives: bool = True,
-    hard_answers: torch.Tensor | None = None,
-    hard_questions: torch.Tensor | None = None,
+    questions: torch.Tensor, answers: torch.Tensor, *, scale: float = 20.0
 ) -> torch.Tensor:
     """Row i of `questions` and of `answers` are a pair; every other row of the batch is a negative.
 
     Questions pick their answer among the batch's answers and answers their question among its
-    questions. With `same_side_negatives` each also competes with the other questions (resp.
-    answers) of the batch, as in the pool protocol where every text retrieves among all others.
-    `hard_answers` (resp. `hard_questions`), if given, are more negatives for every question
-    (resp. answer) of the batch: texts that a model confuses with the right ones.
+    questions; each also competes with the other questions (resp. answers) of the batch, as in
+    the pool protocol where every text retrieves among all others.
     """
     q, a = normalize(questions, dim=-1), normalize(answers, dim=-1)
     labels = torch.arange(len(q), device=q.device)
+    eye = torch.eye(len(q), dtype=torch.bool, device=q.device)
     qa = q @ a.T * scale
-    q_logits, a_logits = qa, qa.T
-    if same_side_negatives:
-        eye = torch.eye(len(q), dtype=torch.bool, device=q.device)
-        qq = (q @ q.T * scale).masked_fill(eye, -torch.inf)
-        aa = (a @ a.T * scale).masked_fill(eye, -torch.inf)
-        q_logits = torch.cat([qa, qq], dim=1)
-        a_logits = torch.cat([qa.T, aa], dim=1)
-    if hard_answers is not None:
-        q_logits = torch.cat([q_logits, q @ normalize(hard_answers, dim=-1).T * scale], dim=1)
-    if hard_questions is not None:
-        a_logits = torch.cat([a_logits, a @ normalize(hard_questions, dim=-1).T * scale], dim=1)
+    qq = (q @ q.T * scale).masked_fill(eye, -torch.inf)
+    aa = (a @ a.T * scale).masked_fill(eye, -torch.inf)
+    q_logits = torch.cat([qa, qq], dim=1)
+    a_logits = torch.cat([qa.T, aa], dim=1)
     return (cross_entropy(q_logits, labels) + cross_entropy(a_logits, labels)) / 2

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from training.loop import EpochRecord
+from training.fit import EpochRecord
 
 
 def plot_training_curves(

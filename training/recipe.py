@@ -1,6 +1,7 @@
 """Named training recipes: which encoder layers learn, for how long, and the head on top.
 
-The figures behind each choice are in the README's quality section (cloud FAQ val split).
+Why each recipe is what it is, with the figures and the times: docs/quality.md ("The recipes
+compared", "GPU runs", "The forgetting check").
 """
 
 from __future__ import annotations
@@ -54,22 +55,18 @@ class Recipe:
 
 
 RECIPES: dict[str, Recipe] = {
-    # The default: the top 4 of MiniLM's 6 layers learn for 2 epochs (about 8 minutes on 2 idle
-    # CPU cores), then 30% of the untuned weights are averaged back in, which keeps the gain on
-    # the cloud FAQ and undoes the loss on other FAQs. No head: on top of the tuned encoder it
-    # added half a point on the cloud FAQ and cost as much on the other FAQs.
+    # CPU: the top 4 of MiniLM's 6 layers learn for 2 epochs, then 30% of the untuned weights
+    # are averaged back in (`training.weight_mixing`); no head.
     "default": Recipe(
         encoder=EncoderConfig(
             trainable_layers=4, epochs=2, batch_size=64, learning_rate=2e-4, base_share=0.3
         ),
         head=TrainConfig(epochs=0),
     ),
-    # On a GPU a training step costs next to nothing, so all six layers learn, in batches of 512
-    # (more in-batch negatives) for 6 epochs: about 20 seconds on an H100. The same averaging.
-    # Batches of 1024 for 8 epochs gained 0.006 pool P@1 but cost the paraphrase check 0.05 P@1
-    # (README, quality section): this is the larger recipe that still forgets nothing.
-    # Batches are drawn at random, not by length: padding is cheap there, and a batch of 512 cut
-    # from length-sorted chunks would hold texts of one length only.
+    # GPU: all six layers learn, in batches of 512 (more in-batch negatives) for 6 epochs; the
+    # same averaging; no head. Larger batches fail the forgetting check. Batches are drawn at
+    # random, not by length: padding is cheap there, and a batch of 512 cut from length-sorted
+    # chunks would hold texts of one length only.
     "gpu": Recipe(
         encoder=EncoderConfig(
             trainable_layers=6,
@@ -81,7 +78,7 @@ RECIPES: dict[str, Recipe] = {
         ),
         head=TrainConfig(epochs=0),
     ),
-    # The reference method: frozen encoder, head only (about 3 minutes, 1.5 with a warm cache).
+    # The reference method: the encoder frozen, a head trained on its cached embeddings.
     "head": Recipe(encoder=None, head=TrainConfig()),
 }
 

@@ -3,8 +3,8 @@
 Fine-tuning on one FAQ pulls the encoder away from what it knew about other text: on FAQ entries
 from other trades, asked in other words (`training/checks/paraphrase_faq.jsonl`), the tuned model
 found fewer right answers than the untuned one. Averaging the tuned weights with the base weights
-brings that back, and on the cloud FAQ it costs nothing: 70% tuned + 30% base scored as well as the
-tuned model on the validation pairs (weight averaging often helps in-domain too).
+brings that back, for little or nothing on the FAQ it was tuned on (figures: docs/quality.md,
+"The forgetting check" and "GPU runs").
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Tuning the encoder's upper layers over cached lower-layer outputs: the split, the cache of
-lower-layer outputs, the batches, hard negatives, the loop and the servable it leads to."""
+lower-layer outputs, the batches, the loop and the servable it leads to."""
 
 from __future__ import annotations
 
@@ -23,7 +23,6 @@ from training.encoder_loop import (
     train_upper_layers,
 )
 from training.evaluate import evaluate_entries
-from training.hard_negatives import mine_hard_negatives
 from training.layer_cache import LayerCache, compute_states
 from training.loop import TrainConfig
 from training.metrics import pool_retrieval
@@ -117,27 +116,6 @@ def test_batches_cover_every_pair_once(bucketed: bool) -> None:
         assert waste < waste_shuffled / 2
 
 
-def test_hard_negatives_are_near_but_never_the_partner_or_its_twin() -> None:
-    generator = torch.Generator().manual_seed(3)
-    questions = torch.nn.functional.normalize(torch.randn(50, 16, generator=generator), dim=-1)
-    answers = torch.nn.functional.normalize(
-        questions + 0.2 * torch.randn(50, 16, generator=generator), dim=-1
-    )
-    answer_texts = [f"answer {i}" for i in range(50)]
-    answer_texts[7] = answer_texts[8] = "yes"  # a twin answer is no negative of its pair
-    question_texts = [f"question {i}" for i in range(50)]
-    neg_answers, neg_questions = mine_hard_negatives(
-        questions, answers, question_texts, answer_texts, depth=3
-    )
-    assert all(neg_answers != np.arange(50)) and all(neg_questions != np.arange(50))
-    assert neg_answers[7] != 8 and neg_answers[8] != 7
-    scores = questions @ answers.T
-    for i in range(50):
-        wrong = [j for j in range(50) if answer_texts[j] != answer_texts[i]]
-        nearest = sorted(wrong, key=lambda j: -float(scores[i, j]))[:3]
-        assert neg_answers[i] in nearest
-
-
 @pytest.mark.slow  # a tuning run
 def test_tuning_keeps_the_best_epoch(transformer, train_file: Path, val_file: Path) -> None:
     train, val = load_pairs(train_file, 96), load_pairs(val_file, 48)
@@ -147,15 +125,8 @@ def test_tuning_keeps_the_best_epoch(transformer, train_file: Path, val_file: Pa
         compute_states(encoder, train.answers),
     )
     val_states = (compute_states(encoder, val.questions), compute_states(encoder, val.answers))
-    config = EncoderConfig(trainable_layers=1, epochs=2, batch_size=32, hard_negatives=True)
-    result = train_upper_layers(
-        encoder,
-        train_states,
-        val_states,
-        config,
-        train_texts=(train.questions, train.answers),
-        progress=False,
-    )
+    config = EncoderConfig(trainable_layers=1, epochs=2, batch_size=32)
+    result = train_upper_layers(encoder, train_states, val_states, config, progress=False)
     assert [r.epoch for r in result.history] == [0, 1, 2]
     best = max(result.history, key=lambda r: r.pool["mrr"])
     assert result.best.pool["mrr"] == best.pool["mrr"]

@@ -16,30 +16,38 @@ def pairs() -> tuple[torch.Tensor, torch.Tensor]:
     return questions, answers
 
 
-@pytest.mark.parametrize("same_side", [True, False])
-def test_aligned_pairs_cost_less_than_shuffled_pairs(pairs, same_side: bool) -> None:
+def test_aligned_pairs_cost_less_than_shuffled_pairs(pairs) -> None:
     questions, answers = pairs
     shuffled = answers[torch.roll(torch.arange(len(answers)), 1)]
-    aligned = symmetric_mnr_loss(questions, answers, same_side_negatives=same_side)
-    wrong = symmetric_mnr_loss(questions, shuffled, same_side_negatives=same_side)
+    aligned = symmetric_mnr_loss(questions, answers)
+    wrong = symmetric_mnr_loss(questions, shuffled)
     assert aligned.item() < wrong.item()
     assert aligned.ndim == 0
 
 
-def test_same_side_negatives_add_competitors(pairs) -> None:
-    """Extra negatives only add terms to each softmax denominator, so the loss can only grow."""
-    questions, answers = pairs
-    with_same_side = symmetric_mnr_loss(questions, answers, same_side_negatives=True)
-    without = symmetric_mnr_loss(questions, answers, same_side_negatives=False)
-    assert with_same_side.item() > without.item()
+def test_same_side_texts_are_negatives_too(pairs) -> None:
+    """Each question's softmax runs over the batch's answers and the other questions (and each
+    answer's over the questions and the other answers): the loss is that cross-entropy."""
+    questions, answers = (x.double() for x in pairs)
+    q = torch.nn.functional.normalize(questions, dim=-1)
+    a = torch.nn.functional.normalize(answers, dim=-1)
+    n, scale = len(q), 5.0
+    others = ~torch.eye(n, dtype=torch.bool)
+    expected = 0.0
+    for i in range(n):
+        for own, side in ((q, a), (a, q)):
+            logits = torch.cat([own[i] @ side.T, (own[i] @ own.T)[others[i]]]) * scale
+            expected += float(torch.logsumexp(logits, 0) - logits[i]) / (2 * n)
+    assert symmetric_mnr_loss(questions, answers, scale=scale).item() == pytest.approx(
+        expected, rel=1e-9
+    )
 
 
 def test_loss_is_symmetric_in_questions_and_answers(pairs) -> None:
     questions, answers = pairs
-    for same_side in (True, False):
-        forward = symmetric_mnr_loss(questions, answers, same_side_negatives=same_side)
-        backward = symmetric_mnr_loss(answers, questions, same_side_negatives=same_side)
-        assert forward.item() == pytest.approx(backward.item(), rel=1e-6)
+    forward = symmetric_mnr_loss(questions, answers)
+    backward = symmetric_mnr_loss(answers, questions)
+    assert forward.item() == pytest.approx(backward.item(), rel=1e-6)
 
 
 def test_loss_uses_cosine_so_vector_length_does_not_matter(pairs) -> None:
@@ -52,7 +60,7 @@ def test_loss_uses_cosine_so_vector_length_does_not_matter(pairs) -> None:
 def test_identical_orthogonal_pairs_approach_zero_loss() -> None:
     # Pairs are equal basis vectors: each partner scores `scale`, everything else 0.
     eye = torch.eye(4)
-    loss = symmetric_mnr_loss(eye, eye, scale=20.0, same_side_negatives=True)
+    loss = symmetric_mnr_loss(eye, eye, scale=20.0)
     # Each row: softmax over [20, 0 x 3 (other answers), 0 x 3 (other questions)].
     expected = torch.log(1 + 6 * torch.exp(torch.tensor(-20.0)))
     assert loss.item() == pytest.approx(expected.item(), rel=1e-4)
