@@ -10,14 +10,15 @@ rest on. Nothing here reads a clock or blocks: every time is passed in.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
+from typing import NamedTuple
 
 from faq_core.errors import Overloaded
 
 
-@dataclass(frozen=True)
-class Estimates:
-    """What recent batches say about the model and the traffic."""
+class Estimates(NamedTuple):
+    """What recent batches say about the model and the traffic (a tuple: one is made for every
+    batch, and a snapshot for every job)."""
 
     # Batched throughput, refined from batches at least half full only: a lone question takes
     # nearly as long as a batch of eight, so counting small batches would make the model look
@@ -27,8 +28,7 @@ class Estimates:
     typical_batch: float = 1.0
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(NamedTuple):
     """The queue as a decision sees it."""
 
     waiting_texts: int  # queued and not yet taken by a worker
@@ -100,6 +100,6 @@ class BatchPolicy:
         elapsed_s = max(elapsed_s, 1e-6)
         typical = 0.8 * estimates.typical_batch + 0.2 * texts
         if 2 * texts * self.workers < self.max_batch:
-            return replace(estimates, typical_batch=typical)
+            return Estimates(estimates.texts_per_second, typical)
         rate = texts / elapsed_s * (1 if alone else self.workers)
         return Estimates(0.8 * estimates.texts_per_second + 0.2 * rate, typical)
