@@ -94,8 +94,13 @@ class TrainInputs:
         """Training pairs, then each feedback pair `feedback_repeat` times; validation pairs
         (never any feedback); answers as the model is tuned on them
         (`AnswerEncoding.trained_context`). Every line of every file is validated first."""
+        return self.pairs(*self.entries())
+
+    def pairs(
+        self, train_entries: list[FaqEntry], val_entries: list[FaqEntry]
+    ) -> tuple[Pairs, Pairs]:
+        """`load`'s pairs, of entries already read (`entries`)."""
         context = self.answer_encoding.trained_context
-        train_entries, val_entries = self.entries()
         train = Pairs.from_entries(train_entries, context)
         feedback = load_feedback_pairs(self.feedback, context)
         for _ in range(self.feedback_repeat):
@@ -147,11 +152,12 @@ def is_current(
 
 @dataclass(frozen=True)
 class Loaded:
-    """Step 1's result: the training pairs (feedback included), the validation pairs, and what
-    the manifest keeps of the feedback."""
+    """Step 1's result: the training pairs (feedback included), the validation pairs and their
+    entries, and what the manifest keeps of the feedback."""
 
     train: Pairs
     val: Pairs
+    val_entries: list[FaqEntry]  # read once: step 5 encodes them as the service will
     feedback: dict[str, Any] | None
 
 
@@ -196,7 +202,7 @@ def run_training(
     data = _load(inputs)
     base = _base_encoder(settings, recipe)
     tuned = _tune(base, recipe, data, settings.encode_batch_size, cache_dir, progress)
-    served = _evaluate_as_served(tuned, base.device, inputs, settings, progress)
+    served = _evaluate_as_served(tuned, base.device, inputs, data, settings, progress)
     metrics = _metrics(recipe, data, tuned, served, started)
     manifest = _manifest(recipe, inputs, data, settings, base, metrics, served)
     metrics["model_id"] = _save(out, recipe, tuned, served, manifest)
@@ -205,7 +211,8 @@ def run_training(
 
 def _load(inputs: TrainInputs) -> Loaded:
     """Step 1: every line of every file validated before any work starts."""
-    train, val = inputs.load()
+    train_entries, val_entries = inputs.entries()
+    train, val = inputs.pairs(train_entries, val_entries)
     feedback = inputs.feedback_record()
     log.info("1/%d data: %d training pairs, %d validation pairs", STEPS, len(train), len(val))
     if feedback is not None:
@@ -215,7 +222,7 @@ def _load(inputs: TrainInputs) -> Loaded:
             feedback["pairs"],
             feedback["repeat"],
         )
-    return Loaded(train, val, feedback)
+    return Loaded(train, val, val_entries, feedback)
 
 
 def _base_encoder(settings: Settings, recipe: Recipe) -> Servable:
@@ -346,7 +353,12 @@ def _train_head(
 
 
 def _evaluate_as_served(
-    tuned: Tuned, device: torch.device, inputs: TrainInputs, settings: Settings, progress: bool
+    tuned: Tuned,
+    device: torch.device,
+    inputs: TrainInputs,
+    data: Loaded,
+    settings: Settings,
+    progress: bool,
 ) -> Served:
     """Step 5: the kept model's figures with the validation answers encoded as the service will
     encode them, then the raw-score threshold and the confidence model fitted on those vectors."""
@@ -357,7 +369,9 @@ def _evaluate_as_served(
         with torch.no_grad():
             questions, answers = (tuned.head(torch.as_tensor(x)) for x in tuned.val_embeddings)
     else:
-        questions, answers = _encode_val_as_served(tuned.model, device, inputs, settings, progress)
+        questions, answers = _encode_val_as_served(
+            tuned.model, device, inputs.answer_encoding, data.val_entries, settings, progress
+        )
         as_trained = figures
         figures = {
             "pool": pool_retrieval(questions, answers).as_dict(),
@@ -378,14 +392,14 @@ def _evaluate_as_served(
 def _encode_val_as_served(
     model: SimilarityModel,
     device: torch.device,
-    inputs: TrainInputs,
+    encoding: AnswerEncoding,
+    val: list[FaqEntry],
     settings: Settings,
     progress: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The validation questions and answers embedded as the service will embed them: the
     training steps saw each answer only as trained, not mixed with its context."""
-    served = Servable(model, device, model_id="unsaved", manifest=inputs.answer_encoding.record())
-    _, val = inputs.entries()
+    served = Servable(model, device, model_id="unsaved", manifest=encoding.record())
     batch = settings.encode_batch_size
     questions = served.encode(
         [e.question or "" for e in val], batch, "val questions" if progress else None
