@@ -298,12 +298,24 @@ function renderGroup(group) {
   return item;
 }
 
+// A view's loads are asynchronous, and a slower response must never overwrite a newer one (the
+// all-sources page arriving after the user chose a source, say). Each load takes the view's next
+// ticket and renders its response, or its error, only while that ticket is still the latest.
+const tickets = {};
+
+function ticket(view) {
+  const mine = (tickets[view] = (tickets[view] ?? 0) + 1);
+  return () => tickets[view] === mine;
+}
+
 async function showUnanswered() {
   const status = $("#view-unanswered > .status");
   const list = $("#groups");
+  const current = ticket("unanswered");
   say(status, "Loading…");
   try {
     const { groups } = await api("GET", "/unanswered");
+    if (!current()) return;
     // Open groups first, biggest first; the sort is stable, so the service's order breaks ties.
     groups.sort((a, b) => Number(a.resolved) - Number(b.resolved) || b.count - a.count);
     list.replaceChildren(...groups.map(renderGroup));
@@ -311,6 +323,7 @@ async function showUnanswered() {
     const since = groups.length > open ? `, ${groups.length - open} answered since` : "";
     say(status, groups.length ? `${open} open groups${since}.` : "Nothing unanswered.");
   } catch (err) {
+    if (!current()) return;
     list.replaceChildren();
     const hint = err.status === 404 ? " (this service has no GET /unanswered)" : "";
     say(status, `Could not load the unanswered questions: ${err.message}${hint}`, "error");
@@ -345,17 +358,20 @@ async function loadSources() {
 }
 
 async function loadPage() {
+  const current = ticket("entries");
+  const { source, page: number } = entries;
   const status = $("#view-entries > .status");
   const params = new URLSearchParams({ limit: String(PAGE_SIZE) });
-  if (entries.source) params.set("source", entries.source);
-  const offset = entries.offsets[entries.page];
+  if (source) params.set("source", source);
+  const offset = entries.offsets[number];
   if (offset) params.set("offset", offset);
   try {
     const page = await api("GET", `/answers?${params}`);
+    if (!current()) return;
     entries.next = page.next_offset;
     $("#entries-table tbody").replaceChildren(...page.entries.map(entryRow));
-    const first = entries.page * PAGE_SIZE + 1;
-    const scope = entries.source ? `source ${entries.source}` : "all sources";
+    const first = number * PAGE_SIZE + 1;
+    const scope = source ? `source ${source}` : "all sources";
     $("#entries-caption").textContent = page.entries.length
       ? `Entries ${first}–${first + page.entries.length - 1}, ${scope}`
       : `No entries, ${scope}`;
@@ -364,6 +380,7 @@ async function loadPage() {
     $(".pager").hidden = false;
     $("#entries-clear").hidden = true;
   } catch (err) {
+    if (!current()) return;
     say(status, `Could not list the entries: ${err.message}`, "error");
   }
 }
@@ -387,15 +404,18 @@ function restart() {
 
 async function search(query) {
   const status = $("#view-entries > .status");
+  const current = ticket("entries");
   const body = { question: query, top_k: PAGE_SIZE };
   if (entries.source) body.filter = { source: entries.source };
   try {
     const result = await api("POST", "/ask", body);
+    if (!current()) return;
     $("#entries-table tbody").replaceChildren(...result.answers.map(entryRow));
     $("#entries-caption").textContent = `The ${result.answers.length} entries nearest to “${query}”, best first`;
     $(".pager").hidden = true;
     $("#entries-clear").hidden = false;
   } catch (err) {
+    if (!current()) return;
     say(status, `Could not search: ${err.message}`, "error");
   }
 }

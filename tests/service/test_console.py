@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from faq_core.store.edge import EdgeBackend
 from tests.service.conftest import ServerProcess, copy_store
@@ -272,6 +272,33 @@ def test_entries_are_browsed_by_source_a_page_at_a_time(
     assert rows.locator("td:first-child").all_inner_texts() == questions
     aws = sum(1 for row in faq_rows if row["source"] == "aws")
     expect(source_select(page)).to_contain_text(f"aws ({aws})")
+
+
+def test_a_slow_page_of_all_sources_never_replaces_the_chosen_source(page: Page) -> None:
+    """The all-sources page the view asks for first is held back until the user has chosen a
+    source and its page is shown; when it then arrives late, the table keeps the chosen source."""
+    held: list[Route] = []
+
+    def hold_the_unfiltered_page(route: Route) -> None:
+        if "source=" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/answers?*", hold_the_unfiltered_page)
+    page.goto(page.url.split("#")[0] + "#entries")
+    expect(source_select(page)).to_contain_text("aws (")
+    source_select(page).select_option("aws")
+    expect(page.locator("#entries-caption")).to_have_text("Entries 1–20, source aws")
+    assert len(held) == 1
+    with page.expect_response(lambda response: response.request == held[0].request) as late:
+        held[0].continue_()
+    late.value.finished()
+    # Let the page's script take the late response (fetch, then JSON) before looking again.
+    page.evaluate("() => new Promise((done) => setTimeout(done, 250))")
+    rows = page.locator("#entries-table tbody tr")
+    assert rows.locator("td:nth-child(3)").all_inner_texts() == ["aws"] * 20
+    expect(page.locator("#entries-caption")).to_have_text("Entries 1–20, source aws")
 
 
 def test_search_finds_entries_by_meaning(page: Page, faq_rows: list[dict]) -> None:
