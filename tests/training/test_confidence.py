@@ -11,13 +11,16 @@ import pytest
 
 from faq_core.confidence import DEPTH, ConfidenceModel
 from faq_core.servable import MANIFEST_FILE
+from training.abstention import open_set_check
 from training.confidence import (
     TARGET_PRECISION,
     closed_set,
     cross_validated,
     decisions,
     expected_calibration_error,
+    fit_model,
     open_set,
+    operating_point,
 )
 
 
@@ -98,3 +101,25 @@ def test_the_closed_set_indexes_every_answer() -> None:
     questions, answers = _pairs(12, seed=2)
     searched = closed_set(questions, answers)
     assert searched.answerable.all() and searched.correct[:, 0].all()
+
+
+def test_the_abstention_check_finds_the_point_that_keeps_an_unfamiliar_faq_precise() -> None:
+    """A model fitted on one FAQ, checked on a harder one (answers further from their
+    questions): its own point keeps fewer than 90% of the answers right there; the point the
+    check reports for that FAQ keeps 90%, by answering less."""
+
+    def pairs(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        questions = rng.normal(size=(n, 16))
+        return questions, questions + noise * rng.normal(size=(n, 16))
+
+    searched = open_set(*pairs(400, 0.9, seed=0))
+    first = cross_validated(searched)[:, 0]
+    model = fit_model(searched, operating_point(first, searched.correct[:, 0], TARGET_PRECISION))
+
+    report = open_set_check(model, *pairs(400, 1.2, seed=1))
+    own = report["own_operating_point"]
+    assert report["open_set"]["precision_when_answering"] < TARGET_PRECISION
+    assert own["precision_when_answering"] >= TARGET_PRECISION
+    assert own["min_confidence"] > model.min_confidence
+    assert own["answered"] < report["open_set"]["answered"]
