@@ -30,6 +30,8 @@ REASONS: tuple[Reason, ...] = ("no_match", "ambiguous", "unhelpful")
 # of one question ("how do i reset my password" / "how can i reset my password?") score ~0.9,
 # different questions on one topic ~0.6-0.8.
 GROUP_SIMILARITY = 0.8
+# Distinct questions whose similarities to the groups found so far are computed at once.
+GROUP_BLOCK = 256
 
 
 def pack_vector(vector: np.ndarray) -> str:
@@ -145,6 +147,48 @@ def question_vectors(
     return known, sorted({r.question for r in records} - known.keys())
 
 
+def greedy_groups(
+    matrix: np.ndarray, similarity: float, block: int = GROUP_BLOCK
+) -> tuple[np.ndarray, int]:
+    """Rows in order, each joins the group of the most similar earlier leader when that is at
+    least `similarity`, else leads a new group: each row's group number, and how many groups.
+
+    The same decisions as taking the rows one by one, but the similarities to the leaders are
+    computed a block of rows at a time (one matrix product, not one pass over every leader per
+    row), so the log's size bound of distinct questions groups in seconds.
+    """
+    n = len(matrix)
+    member_of = np.empty(n, dtype=np.int64)
+    leaders = np.empty((n, matrix.shape[1]), dtype=matrix.dtype)  # the leaders' vectors
+    count = 0
+    for start in range(0, n, block):
+        rows = matrix[start : start + block]
+        # The closest leader from the blocks before, for every row of this one at once.
+        earlier = np.full(len(rows), -1)
+        earlier_sim = np.full(len(rows), -np.inf, dtype=matrix.dtype)
+        if count:
+            to_earlier = rows @ leaders[:count].T
+            earlier = to_earlier.argmax(axis=1)
+            earlier_sim = to_earlier[np.arange(len(rows)), earlier]
+        within = rows @ rows.T
+        new: list[int] = []  # rows of this block that lead, in order
+        for j in range(len(rows)):
+            best, best_sim = int(earlier[j]), earlier_sim[j]
+            if new:
+                here = within[j, new]
+                b = int(np.argmax(here))
+                if here[b] > best_sim:  # earlier leaders win ties, as one by one
+                    best, best_sim = count + b, here[b]
+            if best_sim >= similarity:
+                member_of[start + j] = best
+            else:
+                member_of[start + j] = count + len(new)
+                new.append(j)
+        leaders[count : count + len(new)] = rows[new]
+        count += len(new)
+    return member_of, count
+
+
 def group(
     records: Sequence[UnansweredQuestion],
     vectors: Callable[[list[str]], np.ndarray],
@@ -160,20 +204,9 @@ def group(
         return []
     counts = Counter(r.question for r in records)
     distinct = [q for q, _ in counts.most_common()]
-    matrix = np.asarray(vectors(distinct), dtype=np.float32)
-    leaders: list[int] = []
-    member_of: list[int] = []
-    for i in range(len(distinct)):
-        if leaders:
-            close = matrix[leaders] @ matrix[i]
-            best = int(np.argmax(close))
-            if close[best] >= similarity:
-                member_of.append(best)
-                continue
-        member_of.append(len(leaders))
-        leaders.append(i)
-    by_question = {q: member_of[i] for i, q in enumerate(distinct)}
-    members: list[list[UnansweredQuestion]] = [[] for _ in leaders]
+    member_of, leaders = greedy_groups(np.asarray(vectors(distinct), dtype=np.float32), similarity)
+    by_question = {q: int(member_of[i]) for i, q in enumerate(distinct)}
+    members: list[list[UnansweredQuestion]] = [[] for _ in range(leaders)]
     for record in records:
         members[by_question[record.question]].append(record)
     groups = []

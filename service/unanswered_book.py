@@ -131,11 +131,15 @@ class UnansweredBook:
         group is resolved when its most frequent question is `answered` now. Groups are checked
         for that biggest first, until `limit` open ones are found or RESOLVE_ROUNDS times
         `limit` were checked; groups beyond are left out."""
-        chosen = select(records, since, source)
-        table, missing = question_vectors(chosen, model_id)
+        # Selecting, unpacking the kept vectors and grouping take a while at the log's size
+        # bound: they run in a thread, so that /ask keeps being answered meanwhile.
+        chosen = await asyncio.to_thread(select, records, since, source)
+        table, missing = await asyncio.to_thread(question_vectors, chosen, model_id)
         if missing:
             table.update(zip(missing, await encode(missing), strict=True))
-        groups = group(chosen, lambda questions: np.stack([table[q] for q in questions]))
+        groups = await asyncio.to_thread(
+            group, chosen, lambda questions: np.stack([table[q] for q in questions])
+        )
         checked: list[Group] = []
         for start in range(0, min(len(groups), RESOLVE_ROUNDS * limit), limit):
             chunk = groups[start : start + limit]

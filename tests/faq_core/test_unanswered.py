@@ -15,6 +15,7 @@ from faq_core.unanswered import (
     UNANSWERED_LOG,
     Candidate,
     UnansweredQuestion,
+    greedy_groups,
     group,
     ordered,
     pack_vector,
@@ -92,6 +93,36 @@ def test_paraphrases_are_grouped_and_other_questions_are_not(servable: Servable)
     assert france.last_seen == records[-1].created_at
     assert france.best_candidate == Candidate("e6", 0.6)  # the most confident one offered
     assert france.reasons == {"no_match": 4, "ambiguous": 0, "unhelpful": 0}
+
+
+def _one_by_one(matrix: np.ndarray, similarity: float) -> list[int]:
+    """The grouping rule taken literally, a row at a time: the reference for the blocked one."""
+    leaders: list[int] = []
+    member_of = []
+    for i, row in enumerate(matrix):
+        close = matrix[leaders] @ row if leaders else np.zeros(0)
+        if len(close) and close.max() >= similarity:
+            member_of.append(int(np.argmax(close)))
+        else:
+            member_of.append(len(leaders))
+            leaders.append(i)
+    return member_of
+
+
+@pytest.mark.parametrize("similarity", [0.5, 0.7, 0.8])
+def test_blocked_grouping_decides_as_one_question_at_a_time(similarity: float) -> None:
+    """Blocks of 7 rows over 300 (leaders found inside a block, and in blocks before it),
+    clustered vectors with exact duplicates of one question, at several similarity levels."""
+    rng = np.random.default_rng(3)
+    topics = rng.normal(size=(40, 32))
+    matrix = topics[rng.integers(0, 40, 300)] + 0.6 * rng.normal(size=(300, 32))
+    matrix[150:160] = matrix[10]  # ties between a leader and its duplicates
+    matrix = (matrix / np.linalg.norm(matrix, axis=1, keepdims=True)).astype(np.float32)
+    expected = _one_by_one(matrix, similarity)
+    member_of, count = greedy_groups(matrix, similarity, block=7)
+    assert member_of.tolist() == expected
+    assert count == max(expected) + 1
+    assert 1 < count < len(matrix)  # the data has groups, and not only singletons
 
 
 def test_resolved_groups_come_after_the_open_ones(servable: Servable) -> None:
