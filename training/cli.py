@@ -107,7 +107,7 @@ def train_main(argv: list[str] | None = None) -> None:
         choices=[AUTO, *sorted(RECIPES)],
         default=AUTO,
         help="auto (the default): gpu when training runs on CUDA, else default; default: tune the"
-        " top 4 encoder layers (fits 15 minutes on 2 CPU cores); gpu: tune all six, bigger"
+        " top 4 encoder layers (about 9 minutes on 2 idle CPU cores); gpu: tune all six, bigger"
         " batches; head: frozen encoder, head only",
     )
     encoder = parser.add_argument_group("encoder tuning (overrides the recipe)")
