@@ -24,11 +24,12 @@ from training.confidence import (
 )
 
 
-def _pairs(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Questions and answers where each answer is its question's nearest (a little noise)."""
+def _pairs(n: int, seed: int = 0, noise: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
+    """Questions and answers, each answer its question plus `noise`: with a little, each answer
+    is its question's nearest."""
     rng = np.random.default_rng(seed)
     questions = rng.normal(size=(n, 16))
-    return questions, questions + 0.3 * rng.normal(size=(n, 16))
+    return questions, questions + noise * rng.normal(size=(n, 16))
 
 
 def test_the_open_set_asks_every_question_once_with_and_once_without_its_answer() -> None:
@@ -107,17 +108,11 @@ def test_the_abstention_check_finds_the_point_that_keeps_an_unfamiliar_faq_preci
     """A model fitted on one FAQ, checked on a harder one (answers further from their
     questions): its own point keeps fewer than 90% of the answers right there; the point the
     check reports for that FAQ keeps 90%, by answering less."""
-
-    def pairs(n: int, noise: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-        rng = np.random.default_rng(seed)
-        questions = rng.normal(size=(n, 16))
-        return questions, questions + noise * rng.normal(size=(n, 16))
-
-    searched = open_set(*pairs(400, 0.9, seed=0))
+    searched = open_set(*_pairs(400, seed=0, noise=0.9))
     first = cross_validated(searched)[:, 0]
     model = fit_model(searched, operating_point(first, searched.correct[:, 0], TARGET_PRECISION))
 
-    report = open_set_check(model, *pairs(400, 1.2, seed=1))
+    report = open_set_check(model, *_pairs(400, seed=1, noise=1.2))
     own = report["own_operating_point"]
     assert report["open_set"]["precision_when_answering"] < TARGET_PRECISION
     assert own["precision_when_answering"] >= TARGET_PRECISION
