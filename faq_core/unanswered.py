@@ -197,16 +197,17 @@ def group(
     """Group the records' questions, biggest group first. `vectors` gives the unit vectors of
     the distinct questions (in the order given) as the serving model embeds them.
 
-    Greedy: questions in order of frequency, each joins the first group whose first question
-    (its most frequent) it is at least `similarity` close to, else starts a group.
+    Greedy (`greedy_groups`): questions in order of frequency, each joins the group whose first
+    question (its most frequent) is the closest to it, when at least `similarity` close, else
+    starts a group.
     """
     if not records:
         return []
     counts = Counter(r.question for r in records)
     distinct = [q for q, _ in counts.most_common()]
-    member_of, leaders = greedy_groups(np.asarray(vectors(distinct), dtype=np.float32), similarity)
+    member_of, count = greedy_groups(np.asarray(vectors(distinct), dtype=np.float32), similarity)
     by_question = {q: int(member_of[i]) for i, q in enumerate(distinct)}
-    members: list[list[UnansweredQuestion]] = [[] for _ in range(leaders)]
+    members: list[list[UnansweredQuestion]] = [[] for _ in range(count)]
     for record in records:
         members[by_question[record.question]].append(record)
     groups = []
