@@ -30,6 +30,8 @@ from bench.ab import _python
 from bench.run import Server
 from faq_core.entries import read_entries
 from faq_core.servable import load_servable
+from faq_core.settings import Settings
+from faq_core.store.edge import EdgeBackend
 from faq_core.unanswered import UNANSWERED_LOG, Candidate, UnansweredQuestion, pack_vector
 
 REWORDINGS = ("", " please", " thanks")
@@ -107,9 +109,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-unanswered-") as work:
         store = Path(work) / "store"
         shutil.copytree(args.store, store)
-        collection = os.environ.get("FAQ_COLLECTION", "faq")
-        log = store / f"{collection}.{UNANSWERED_LOG}.jsonl"
-        log.write_text("".join(json.dumps(r.to_json()) + "\n" for r in records))
+        # The log as the service keeps it beside the collection (FAQ_COLLECTION honoured).
+        backend = EdgeBackend(store, Settings().collection)
+        backend.record_log(UNANSWERED_LOG, UnansweredQuestion).append_many(records)
         env = {
             **os.environ,
             "FAQ_MODEL_PATH": str(args.model.resolve()),
