@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from faq_core.encoding import encode_entries, entry_texts
+from faq_core.encoding import encode_entries, encoder_for, entry_texts
 from faq_core.entries import FaqEntry, read_entries
 from faq_core.errors import StoreUnavailable
 from faq_core.progress import progress_bar
@@ -33,7 +33,7 @@ from faq_core.store import (
     layout_for,
     open_backend,
 )
-from faq_core.store.carry import Encode, carry_runtime_entries
+from faq_core.store.carry import carry_runtime_entries
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ class IndexSummary:
     encoded_texts: int
     unchanged: int
     carried_over: int
+    carried_phrasings: int
     points_before: int | None
     points_after: int
     dropped_versions: list[str]
@@ -117,7 +118,7 @@ def _fill(
             changed: list[FaqEntry] = []
             for entry in batch:
                 old = stored.get(entry.entry_id)
-                if old is not None and old.entry.payload() == entry.payload():
+                if old is not None and _same(old.entry, entry):
                     copied.append(old)
                 else:
                     changed.append(entry)
@@ -129,9 +130,17 @@ def _fill(
     return counts
 
 
+def _same(stored: FaqEntry, entry: FaqEntry) -> bool:
+    """The stored entry is the file's entry: the same payload and the same phrasings given with
+    it (the stored one also has those added at runtime, which the new version keeps)."""
+    own = [p for p in stored.phrasings if not p.added]
+    return stored.payload() == entry.payload() and own == list(entry.phrasings)
+
+
 class _Carry:
-    """Carries the live version's runtime entries (those not in the file) into the new one:
-    their vectors copied when the same servable built both, else encoded again."""
+    """Carries the live version's runtime entries (those not in the file) and the phrasings
+    added to any entry into the new one: their vectors copied when the same servable built both,
+    else encoded again."""
 
     def __init__(
         self,
@@ -143,21 +152,16 @@ class _Carry:
     ) -> None:
         self.source = source
         self.reusable = source if same_model else None
-        self._encode: Encode | None = None
-        if not same_model:
-
-            def encode(batch: Sequence[FaqEntry]) -> list[EncodedEntry]:
-                return encode_entries(servable, batch, settings.encode_batch_size)
-
-            self._encode = encode
+        self._encode = None if same_model else encoder_for(servable, settings.encode_batch_size)
         self._skip = frozenset(e.entry_id for e in from_file)
         self.carried = 0
+        self.carried_phrasings = 0
 
     def into(self, target: AnswerStore) -> None:
         if self.source is not None:
-            self.carried += carry_runtime_entries(
-                self.source, target, self._encode, skip=self._skip
-            )
+            carried = carry_runtime_entries(self.source, target, self._encode, skip=self._skip)
+            self.carried += carried.entries
+            self.carried_phrasings += carried.phrasings
 
 
 def _build(
@@ -276,6 +280,7 @@ def run_index(
         encoded_texts=counts.encoded_texts,
         unchanged=counts.unchanged,
         carried_over=carry.carried,
+        carried_phrasings=carry.carried_phrasings,
         points_before=points_before,
         points_after=points_after,
         dropped_versions=dropped,

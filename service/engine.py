@@ -29,7 +29,7 @@ import numpy as np
 
 from faq_core.answering import Answer, AskResult, Confidence
 from faq_core.confidence import DEPTH, decide
-from faq_core.encoding import encode_entries, entry_texts, pair_vectors
+from faq_core.encoding import encoder_for, entry_texts, pair_vectors
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import EntryNotFound, ModelMismatch, StorageFull, StoreUnavailable
 from faq_core.feedback import FeedbackEvent
@@ -38,12 +38,11 @@ from faq_core.settings import Settings
 from faq_core.store import (
     AnswerStore,
     Backend,
-    EncodedEntry,
     SearchRequest,
     layout_for,
     open_backend,
 )
-from faq_core.store.carry import Encode, carry_runtime_entries
+from faq_core.store.carry import Encoder, carry_runtime_entries
 from faq_core.unanswered import UNANSWERED_LOG, Group, UnansweredQuestion
 from service import heap
 from service.batch_policy import BatchPolicy
@@ -315,7 +314,7 @@ class AnswerEngine:
 
     def _open_generation(
         self, version: str, old: Generation
-    ) -> tuple[Generation, Encode | None] | None:
+    ) -> tuple[Generation, Encoder | None] | None:
         """`version`'s store opened (blocking), with the runtime entries `old` holds carried
         over, so that they are searchable as soon as it is installed; and how to carry more
         (None: copy their vectors, both built by one servable). None when `version` was built
@@ -334,18 +333,16 @@ class AnswerEngine:
                 log.error("not following the new live version %s: %s", version, exc)
                 return None
             store.ping()  # the embedded shard loads here, so that a lock held elsewhere shows
-            encode = None if servable is old.servable else self._encoder_for(servable)
+            encode = (
+                None
+                if servable is old.servable
+                else encoder_for(servable, self.settings.encode_batch_size)
+            )
             carry_runtime_entries(old.store, store, encode)
         except BaseException:
             store.close()
             raise
         return Generation(servable, version, store), encode
-
-    def _encoder_for(self, servable: Servable) -> Encode:
-        def encode(entries: Sequence[FaqEntry]) -> list[EncodedEntry]:
-            return encode_entries(servable, entries, self.settings.encode_batch_size)
-
-        return encode
 
     # ---- requests ------------------------------------------------------------------------------
 

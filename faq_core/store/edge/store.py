@@ -19,15 +19,18 @@ from typing import Any
 
 import qdrant_edge as qe
 
-from faq_core.entries import point_id
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN
 from faq_core.errors import StoreUnavailable
 from faq_core.store.base import (
+    ANSWER,
     INT8_QUANTILE,
+    PHRASING_OF,
     VECTOR_NAMES,
     AnswerStore,
     CollectionLayout,
-    EncodedEntry,
+    PointFilter,
     SearchTuning,
+    StoredPoint,
     VectorQuery,
 )
 from faq_core.store.edge.errors import in_use, translated
@@ -163,21 +166,21 @@ class EdgeStore(AnswerStore):
             self._release()
             raise
         with translated(self._shard_dir):
-            self._shard.update(
-                qe.UpdateOperation.create_field_index(_SOURCE_FIELD, qe.PayloadSchemaType.Keyword)
-            )
+            for name in (_SOURCE_FIELD, PHRASING_OF):
+                self._shard.update(
+                    qe.UpdateOperation.create_field_index(name, qe.PayloadSchemaType.Keyword)
+                )
             # Metadata last and atomically: without it, the collection's creation never finished.
             tmp = self.path / f"{_METADATA_FILE}.tmp"
             tmp.write_text(json.dumps(layout.metadata()))
             os.replace(tmp, self.path / _METADATA_FILE)
 
-    def _upsert(self, encoded: Sequence[EncodedEntry]) -> None:
-        points = [
-            qe.Point(point_id(item.entry.entry_id), item.vectors(), item.entry.payload())
-            for item in encoded
-        ]
+    def _upsert(self, points: Sequence[StoredPoint]) -> None:
+        operation = qe.UpdateOperation.upsert_points(
+            [qe.Point(p.id, p.vectors, p.payload) for p in points]
+        )
         with self._write_lock:
-            self._update(qe.UpdateOperation.upsert_points(points))
+            self._update(operation)
 
     def _query_batch(
         self, queries: Sequence[VectorQuery]
@@ -186,7 +189,7 @@ class EdgeStore(AnswerStore):
             qe.QueryRequest(
                 limit=q.limit,
                 query=qe.Query.Nearest(q.vector, using=q.using),
-                filter=_source_filter(q.source),
+                filter=_filter(PointFilter(source=q.source)),
                 score_threshold=q.score_threshold,
                 with_payload=True,
                 params=self._search_params,
@@ -197,44 +200,56 @@ class EdgeStore(AnswerStore):
             results = self.shard.query_batch(qe.QueryBatchRequest(requests))
         return [[(p.payload or {}, p.score) for p in points] for points in results]
 
-    def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
+    def _retrieve(self, pids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
         with translated(self._shard_dir):
-            records = self.shard.retrieve(list(pids), with_payload=True, with_vector=False)
-        return [r.payload or {} for r in records]
-
-    def _retrieve_with_vectors(
-        self, pids: Sequence[str]
-    ) -> list[tuple[dict[str, Any], dict[str, list[float]]]]:
-        with translated(self._shard_dir):
-            records = self.shard.retrieve(list(pids), with_payload=True, with_vector=True)
-        # Named vectors only here (VECTOR_NAMES), so each record's vector is a dict.
-        return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
+            records = self.shard.retrieve(list(pids), with_payload=True, with_vector=with_vectors)
+        return [_stored(r) for r in records]
 
     def _scroll(
-        self, offset: Any, limit: int, source: str | None
-    ) -> tuple[list[dict[str, Any]], Any]:
+        self, offset: Any, limit: int, where: PointFilter, *, with_vectors: bool = False
+    ) -> tuple[list[StoredPoint], Any]:
         request = qe.ScrollRequest(
             offset=offset,
             limit=limit,
-            filter=_source_filter(source),
+            filter=_filter(where),
             with_payload=True,
-            with_vector=False,
+            with_vector=with_vectors,
         )
         with translated(self._shard_dir):
             records, next_offset = self.shard.scroll(request)
-        return [r.payload or {} for r in records], next_offset
+        return [_stored(r) for r in records], next_offset
+
+    def _count(self, where: PointFilter) -> int:
+        with translated(self._shard_dir):
+            return int(self.shard.count(qe.CountRequest(exact=True, filter=_filter(where))))
 
     def _source_counts(self, limit: int) -> dict[str, int]:
-        facet = self.shard.facet(qe.FacetRequest(_SOURCE_FIELD, limit=limit, exact=True))
+        request = qe.FacetRequest(
+            _SOURCE_FIELD, limit=limit, exact=True, filter=_filter(PointFilter("entries"))
+        )
+        with translated(self._shard_dir):
+            facet = self.shard.facet(request)
         return {str(hit.value): hit.count for hit in facet.hits}
 
     def drop(self) -> None:
         self.close()
         shutil.rmtree(self.path, ignore_errors=True)
 
-    def _delete(self, pid: str) -> None:
+    def _delete(self, pids: Sequence[str]) -> None:
         with self._write_lock:
-            self._update(qe.UpdateOperation.delete_points([pid]))
+            self._update(qe.UpdateOperation.delete_points(list(pids)))
+
+    def _delete_where(self, where: PointFilter) -> None:
+        filter_ = _filter(where)
+        assert filter_ is not None, "deleting every point is drop()"
+        with self._write_lock:
+            self._update(qe.UpdateOperation.delete_points_by_filter(filter_))
+
+    def _set_payload_where(self, values: dict[str, Any], where: PointFilter) -> None:
+        filter_ = _filter(where)
+        assert filter_ is not None
+        with self._write_lock:
+            self._update(qe.UpdateOperation.set_payload_by_filter(filter_, values))
 
     def _update(self, operation: qe.UpdateOperation) -> None:
         """One write; the caller holds the write lock."""
@@ -252,10 +267,6 @@ class EdgeStore(AnswerStore):
         # still answers, and takes writes that no restart would find.
         if not self._shard_dir.is_dir():
             raise StoreUnavailable(f"the embedded store's files at {self._shard_dir} are gone")
-
-    def count(self) -> int:
-        with translated(self._shard_dir):
-            return int(self.shard.count(qe.CountRequest(exact=True)))
 
     def ping(self) -> None:
         with translated(self._shard_dir):
@@ -291,7 +302,30 @@ class EdgeStore(AnswerStore):
             self._release()
 
 
-def _source_filter(source: str | None) -> qe.Filter | None:
-    if source is None:
+def _stored(record: Any) -> StoredPoint:
+    # Named vectors only here (VECTOR_NAMES), so a record's vector is a dict when asked for.
+    return StoredPoint(str(record.id), record.payload or {}, dict(record.vector or {}))
+
+
+def _filter(where: PointFilter) -> qe.Filter | None:
+    """The Edge filter of `where` (faq_core.store.base.PointFilter)."""
+    must: list[Any] = []
+    must_not: list[Any] = []
+    if where.kind == "entries":
+        must.append(qe.HasVectorCondition(ANSWER))
+    elif where.kind == "phrasings":
+        must_not.append(qe.HasVectorCondition(ANSWER))
+    if where.source is not None:
+        must.append(qe.FieldCondition(key=_SOURCE_FIELD, match=qe.MatchValue(where.source)))
+    if where.of_entries:
+        must.append(qe.FieldCondition(key=PHRASING_OF, match=qe.MatchAny(list(where.of_entries))))
+    runtime = qe.FieldCondition(key=ORIGIN_KEY, match=qe.MatchValue(RUNTIME_ORIGIN))
+    if where.added is True:
+        must.append(runtime)
+    elif where.added is False:
+        must_not.append(runtime)
+    if where.not_ids:
+        must_not.append(qe.HasIdCondition(set(where.not_ids)))
+    if not must and not must_not:
         return None
-    return qe.Filter(must=[qe.FieldCondition(key=_SOURCE_FIELD, match=qe.MatchValue(source))])
+    return qe.Filter(must=must or None, must_not=must_not or None)

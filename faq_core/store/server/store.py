@@ -12,14 +12,17 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from faq_core.entries import point_id
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN
 from faq_core.store.base import (
+    ANSWER,
     INT8_QUANTILE,
+    PHRASING_OF,
     VECTOR_NAMES,
     AnswerStore,
     CollectionLayout,
-    EncodedEntry,
+    PointFilter,
     SearchTuning,
+    StoredPoint,
     VectorQuery,
 )
 from faq_core.store.server.errors import translated
@@ -77,21 +80,15 @@ class ServerStore(AnswerStore):
                 replication_factor=self.replication_factor,
                 metadata=layout.metadata(),
             )
-            self.client.create_payload_index(
-                self.name, _SOURCE_FIELD, field_schema=models.PayloadSchemaType.KEYWORD, wait=True
-            )
+            for name in (_SOURCE_FIELD, PHRASING_OF):
+                self.client.create_payload_index(
+                    self.name, name, field_schema=models.PayloadSchemaType.KEYWORD, wait=True
+                )
 
-    def _upsert(self, encoded: Sequence[EncodedEntry]) -> None:
-        points = [
-            models.PointStruct(
-                id=point_id(item.entry.entry_id),
-                vector=item.vectors(),
-                payload=item.entry.payload(),
-            )
-            for item in encoded
-        ]
+    def _upsert(self, points: Sequence[StoredPoint]) -> None:
+        structs = [models.PointStruct(id=p.id, vector=p.vectors, payload=p.payload) for p in points]
         with translated():
-            self.client.upsert(self.name, points=points, wait=True)
+            self.client.upsert(self.name, points=structs, wait=True)
 
     def _query_batch(
         self, queries: Sequence[VectorQuery]
@@ -101,7 +98,7 @@ class ServerStore(AnswerStore):
                 query=q.vector,
                 using=q.using,
                 limit=q.limit,
-                filter=_source_filter(q.source),
+                filter=_filter(PointFilter(source=q.source)),
                 score_threshold=q.score_threshold,
                 with_payload=True,
                 params=self._search_params,
@@ -112,54 +109,65 @@ class ServerStore(AnswerStore):
             responses = self.client.query_batch_points(self.name, requests=requests)
         return [[(p.payload or {}, p.score) for p in r.points] for r in responses]
 
-    def _retrieve(self, pids: Sequence[str]) -> list[dict[str, Any]]:
+    def _retrieve(self, pids: Sequence[str], *, with_vectors: bool = False) -> list[StoredPoint]:
         with translated():
             records = self.client.retrieve(
-                self.name, list(pids), with_payload=True, with_vectors=False
+                self.name, list(pids), with_payload=True, with_vectors=with_vectors
             )
-        return [r.payload or {} for r in records]
-
-    def _retrieve_with_vectors(
-        self, pids: Sequence[str]
-    ) -> list[tuple[dict[str, Any], dict[str, list[float]]]]:
-        with translated():
-            records = self.client.retrieve(
-                self.name, list(pids), with_payload=True, with_vectors=True
-            )
-        return [(r.payload or {}, dict(r.vector or {})) for r in records]  # type: ignore[arg-type]
+        return [_stored(r) for r in records]
 
     def _scroll(
-        self, offset: Any, limit: int, source: str | None
-    ) -> tuple[list[dict[str, Any]], Any]:
+        self, offset: Any, limit: int, where: PointFilter, *, with_vectors: bool = False
+    ) -> tuple[list[StoredPoint], Any]:
         with translated():
             records, next_offset = self.client.scroll(
                 self.name,
-                scroll_filter=_source_filter(source),
+                scroll_filter=_filter(where),
                 offset=offset,
                 limit=limit,
                 with_payload=True,
-                with_vectors=False,
+                with_vectors=with_vectors,
             )
-        return [r.payload or {} for r in records], next_offset
+        return [_stored(r) for r in records], next_offset
+
+    def _count(self, where: PointFilter) -> int:
+        with translated():
+            return self.client.count(self.name, count_filter=_filter(where), exact=True).count
 
     def _source_counts(self, limit: int) -> dict[str, int]:
         with translated():
-            facet = self.client.facet(self.name, _SOURCE_FIELD, limit=limit, exact=True)
+            facet = self.client.facet(
+                self.name,
+                _SOURCE_FIELD,
+                facet_filter=_filter(PointFilter("entries")),
+                limit=limit,
+                exact=True,
+            )
         return {str(hit.value): hit.count for hit in facet.hits}
 
     def drop(self) -> None:
         with translated():
             self.client.delete_collection(self.name)
 
-    def _delete(self, pid: str) -> None:
+    def _delete(self, pids: Sequence[str]) -> None:
         with translated():
             self.client.delete(
-                self.name, points_selector=models.PointIdsList(points=[pid]), wait=True
+                self.name, points_selector=models.PointIdsList(points=list(pids)), wait=True
             )
 
-    def count(self) -> int:
+    def _delete_where(self, where: PointFilter) -> None:
+        filter_ = _filter(where)
+        assert filter_ is not None, "deleting every point is drop()"
         with translated():
-            return self.client.count(self.name, exact=True).count
+            self.client.delete(
+                self.name, points_selector=models.FilterSelector(filter=filter_), wait=True
+            )
+
+    def _set_payload_where(self, values: dict[str, Any], where: PointFilter) -> None:
+        filter_ = _filter(where)
+        assert filter_ is not None
+        with translated():
+            self.client.set_payload(self.name, payload=values, points=filter_, wait=True)
 
     def ping(self) -> None:
         with translated():
@@ -175,9 +183,37 @@ class ServerStore(AnswerStore):
         """The client is shared by every version of the collection: its catalog closes it."""
 
 
-def _source_filter(source: str | None) -> models.Filter | None:
-    if source is None:
+def _stored(record: Any) -> StoredPoint:
+    # Named vectors only here (VECTOR_NAMES), so a record's vector is a dict when asked for.
+    return StoredPoint(str(record.id), record.payload or {}, dict(record.vector or {}))
+
+
+def _filter(where: PointFilter) -> models.Filter | None:
+    """The server's filter of `where` (faq_core.store.base.PointFilter)."""
+    must: list[Any] = []
+    must_not: list[Any] = []
+    has_answer = models.HasVectorCondition(has_vector=ANSWER)
+    if where.kind == "entries":
+        must.append(has_answer)
+    elif where.kind == "phrasings":
+        must_not.append(has_answer)
+    if where.source is not None:
+        must.append(
+            models.FieldCondition(key=_SOURCE_FIELD, match=models.MatchValue(value=where.source))
+        )
+    if where.of_entries:
+        must.append(
+            models.FieldCondition(
+                key=PHRASING_OF, match=models.MatchAny(any=list(where.of_entries))
+            )
+        )
+    runtime = models.FieldCondition(key=ORIGIN_KEY, match=models.MatchValue(value=RUNTIME_ORIGIN))
+    if where.added is True:
+        must.append(runtime)
+    elif where.added is False:
+        must_not.append(runtime)
+    if where.not_ids:
+        must_not.append(models.HasIdCondition(has_id=list(where.not_ids)))
+    if not must and not must_not:
         return None
-    return models.Filter(
-        must=[models.FieldCondition(key=_SOURCE_FIELD, match=models.MatchValue(value=source))]
-    )
+    return models.Filter(must=must or None, must_not=must_not or None)
