@@ -56,6 +56,33 @@ class EntryNotFound(FaqError):
         super().__init__(f"no FAQ entry has id {entry_id!r}")
 
 
+class PhrasingNotFound(FaqError):
+    """The entry has no alternate phrasing like this."""
+
+    def __init__(self, entry_id: str, question: str) -> None:
+        super().__init__(f"FAQ entry {entry_id!r} has no alternate phrasing {question!r}")
+
+
+class FaqQuestionKept(FaqError):
+    """A request would remove an entry's own FAQ question, which only editing the entry changes."""
+
+    def __init__(self, entry_id: str, question: str) -> None:
+        super().__init__(
+            f"{question!r} is the FAQ question of entry {entry_id!r}, not an alternate phrasing: "
+            "post the entry again to change it"
+        )
+
+
+class TooManyQuestions(FaqError):
+    """An entry would have more questions than it may (`faq_core.entries.MAX_QUESTIONS`)."""
+
+    def __init__(self, entry_id: str, having: int, adding: int, limit: int) -> None:
+        super().__init__(
+            f"FAQ entry {entry_id!r} has {having} questions; {adding} more would pass the limit "
+            f"of {limit} questions an entry"
+        )
+
+
 class Overloaded(FaqError):
     """Too many questions are waiting for the model; the caller should retry shortly."""
 

@@ -21,7 +21,7 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, ParamSpec, TypeVar
 
@@ -30,8 +30,23 @@ import numpy as np
 from faq_core.answering import Answer, AskResult, Confidence
 from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encoder_for, entry_texts, pair_vectors
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
-from faq_core.errors import EntryNotFound, ModelMismatch, StorageFull, StoreUnavailable
+from faq_core.entries import (
+    MAX_QUESTIONS,
+    ORIGIN_KEY,
+    RUNTIME_ORIGIN,
+    FaqEntry,
+    Phrasing,
+    question_key,
+)
+from faq_core.errors import (
+    EntryNotFound,
+    FaqQuestionKept,
+    ModelMismatch,
+    PhrasingNotFound,
+    StorageFull,
+    StoreUnavailable,
+    TooManyQuestions,
+)
 from faq_core.feedback import FeedbackEvent
 from faq_core.servable import Servable
 from faq_core.settings import Settings
@@ -109,6 +124,7 @@ class AnswerEngine:
             self._encode, policy, threads, max_queue=settings.max_queue, on_batch=on_batch
         )
         self._refused_version: str | None = None
+        self._phrasings_lock = asyncio.Lock()
         self.created_empty = False  # this process created the collection's first version
         self.unanswered = UnansweredBook(
             backend.record_log(UNANSWERED_LOG, UnansweredQuestion), settings, on_record
@@ -422,10 +438,7 @@ class AnswerEngine:
 
     async def add(self, entries: Sequence[FaqEntry]) -> list[str]:
         """Encode and upsert; when this returns the entries are durable and searchable."""
-        marked = [
-            FaqEntry(e.answer, e.question, e.source, e.id, {**e.extra, ORIGIN_KEY: RUNTIME_ORIGIN})
-            for e in entries
-        ]
+        marked = [replace(e, extra={**e.extra, ORIGIN_KEY: RUNTIME_ORIGIN}) for e in entries]
         with self._using(write=True) as generation:
             self.breaker.check()
             self.backend.check_writes()  # no encoding for entries the store cannot take
@@ -436,6 +449,52 @@ class AnswerEngine:
             ids = await self._store_call(generation.store.upsert, encoded)
             generation.written = True
             return ids
+
+    async def add_questions(self, entry_id: str, questions: Sequence[str]) -> FaqEntry:
+        """Add alternate phrasings to an entry; when this returns they are durable and matched.
+        EntryNotFound for an unknown entry, TooManyQuestions past MAX_QUESTIONS."""
+        with self._using(write=True) as generation:
+            self.breaker.check()
+            self.backend.check_writes()
+            # One entry's phrasings are read, counted and written by one request at a time.
+            async with self._phrasings_lock:
+                entry = await self._store_call(generation.store.get, entry_id)
+                if entry is None:
+                    raise EntryNotFound(entry_id)
+                known = {question_key(q) for q in entry.questions}
+                texts = []
+                for question in questions:
+                    if question_key(question) not in known:
+                        known.add(question_key(question))
+                        texts.append(question)
+                if len(entry.questions) + len(texts) > MAX_QUESTIONS:
+                    raise TooManyQuestions(
+                        entry_id, len(entry.questions), len(texts), MAX_QUESTIONS
+                    )
+                if not texts:
+                    return entry
+                vectors = await self.batcher.encode(texts, generation.servable, generation.id)
+                added = [Phrasing(t, added=True) for t in texts]
+                await self._store_call(
+                    generation.store.add_phrasings, entry, list(zip(added, vectors, strict=True))
+                )
+                generation.written = True
+        return entry.with_phrasings([*entry.phrasings, *added])
+
+    async def delete_question(self, entry_id: str, question: str) -> None:
+        """Remove an alternate phrasing of an entry. EntryNotFound, PhrasingNotFound, or
+        FaqQuestionKept for the entry's own FAQ question."""
+        with self._using(write=True) as generation:
+            entry = await self._store_call(generation.store.get, entry_id)
+            if entry is None:
+                raise EntryNotFound(entry_id)
+            if entry.question is not None and question_key(question) == question_key(
+                entry.question
+            ):
+                raise FaqQuestionKept(entry_id, entry.question)
+            if not await self._store_call(generation.store.delete_phrasing, entry_id, question):
+                raise PhrasingNotFound(entry_id, question)
+            generation.written = True
 
     async def get(self, entry_id: str) -> FaqEntry:
         with self._using() as generation:

@@ -19,10 +19,13 @@ from faq_core.errors import (
     CollectionMissing,
     EntryNotFound,
     FaqError,
+    FaqQuestionKept,
     ModelMismatch,
     Overloaded,
+    PhrasingNotFound,
     StorageFull,
     StoreUnavailable,
+    TooManyQuestions,
 )
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ _STATUS_CODES = {
     400: "bad_request",
     401: "unauthorized",
     404: "not_found",
+    409: "conflict",
     405: "method_not_allowed",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -44,6 +48,9 @@ _STATUS_CODES = {
 # (status, code) for each domain error the routes may raise.
 _DOMAIN = {
     EntryNotFound: (404, "entry_not_found"),
+    PhrasingNotFound: (404, "phrasing_not_found"),
+    FaqQuestionKept: (409, "faq_question"),
+    TooManyQuestions: (422, "too_many_questions"),
     Overloaded: (429, "overloaded"),
     StoreUnavailable: (503, "store_unavailable"),
     StorageFull: (507, "storage_full"),

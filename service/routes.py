@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from faq_core.entries import FaqEntry
+from faq_core.entries import FaqEntry, Phrasing
 from faq_core.errors import FaqError
 from service.console import available_plots
 from service.deps import EngineDep, MetricsDep, PrivateRead, StrictQuery, WriteAccess
@@ -28,6 +28,8 @@ from service.schemas import (
     FeedbackPublic,
     IdsPublic,
     OptionalText,
+    QuestionsCreate,
+    QuestionText,
     Readiness,
     SourceCount,
     SourcesPublic,
@@ -43,6 +45,7 @@ _ERRORS = {
     400: {"model": ErrorPublic, "description": "the body is not valid JSON (or not UTF-8)"},
     401: {"model": ErrorPublic, "description": "missing or wrong API key"},
     404: {"model": ErrorPublic, "description": "no entry with this id"},
+    409: {"model": ErrorPublic, "description": "that is the entry's FAQ question"},
     413: {"model": ErrorPublic, "description": "the body is larger than FAQ_MAX_BODY_BYTES"},
     422: {"model": ErrorPublic, "description": "invalid request"},
     429: {"model": ErrorPublic, "description": "overloaded; retry after Retry-After seconds"},
@@ -87,6 +90,7 @@ async def ask(body: AskRequest, engine: EngineDep, service_metrics: MetricsDep) 
                 source=a.hit.entry.source,
                 score=a.hit.score,
                 matched=a.hit.matched,
+                matched_text=a.hit.matched_text,
                 confidence=a.confidence,
             )
             for a in result.answers
@@ -102,12 +106,45 @@ async def ask(body: AskRequest, engine: EngineDep, service_metrics: MetricsDep) 
     responses=_errors(400, 401, 413, 422, 429, 503, 507),
 )
 async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
-    """Add FAQ entries at runtime, searchable once this answers; no duplicates on a re-post."""
-    entries = [
-        FaqEntry(answer=e.answer, question=e.question, source=e.source, id=e.id)
-        for e in body.entries
-    ]
+    """Add FAQ entries at runtime, searchable once this answers; no duplicates on a re-post.
+    Posting an entry again replaces the alternate phrasings it came with; those added to it
+    later (`POST /answers/{id}/questions`) stay."""
+    entries = []
+    for e in body.entries:
+        questions = e.all_questions
+        entry = FaqEntry(
+            answer=e.answer, question=questions[0] if questions else None, source=e.source, id=e.id
+        )
+        entries.append(entry.with_phrasings([Phrasing(q) for q in questions[1:]]))
     return IdsPublic(ids=await engine.add(entries))
+
+
+@router.post(
+    "/answers/{entry_id}/questions",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EntryPublic,
+    dependencies=[WriteAccess],
+    responses=_errors(400, 401, 404, 413, 422, 429, 503, 507),
+)
+async def add_questions(entry_id: EntryId, body: QuestionsCreate, engine: EngineDep) -> EntryPublic:
+    """Add alternate phrasings to an entry's FAQ question: matched from the moment this
+    answers (it answers once they are durable), with no retraining. A phrasing the entry has
+    already changes nothing. 404 for an unknown entry; 422 past the questions an entry may have."""
+    return _public(await engine.add_questions(entry_id, body.questions))
+
+
+@router.delete(
+    "/answers/{entry_id}/questions/{question:path}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[WriteAccess],
+    responses=_errors(401, 404, 409, 503, 507),
+)
+async def delete_question(entry_id: EntryId, question: QuestionText, engine: EngineDep) -> Response:
+    """Remove one alternate phrasing of an entry (the question URL-encoded; case and spacing
+    do not matter). 404 when the entry or the phrasing is not there; 409 for the entry's own
+    FAQ question, which only posting the entry again changes."""
+    await engine.delete_question(entry_id, question)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get(
@@ -146,7 +183,11 @@ async def list_sources(engine: EngineDep) -> SourcesPublic:
 
 def _public(entry: FaqEntry) -> EntryPublic:
     return EntryPublic(
-        id=entry.entry_id, question=entry.question, answer=entry.answer, source=entry.source
+        id=entry.entry_id,
+        question=entry.question,
+        questions=list(entry.questions),
+        answer=entry.answer,
+        source=entry.source,
     )
 
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from faq_core.entries import MAX_QUESTIONS
 
 MAX_TOP_K = 50
 MAX_ENTRIES_PER_REQUEST = 1000
@@ -58,7 +60,13 @@ class AnswerPublic(BaseModel):
     answer: str
     source: str | None
     score: float
-    matched: Literal["answer", "question"] = Field(description="which vector of the entry matched")
+    matched: Literal["answer", "question", "alternate"] = Field(
+        description="what of the entry matched: its answer, its FAQ question, or one of its "
+        "alternate phrasings"
+    )
+    matched_text: str | None = Field(
+        description="the text that matched: the alternate phrasing, the FAQ question or the answer"
+    )
     confidence: float = Field(
         ge=0.0, le=1.0, description="the probability that this entry answers the question"
     )
@@ -100,11 +108,41 @@ class UnansweredPublic(BaseModel):
     )
 
 
+Questions = Annotated[list[QuestionText], Field(min_length=1, max_length=MAX_QUESTIONS)]
+
+
 class EntryCreate(Strict):
     answer: AnswerText
     question: OptionalText | None = None
+    questions: Questions | None = Field(
+        None,
+        description="instead of `question`: the FAQ question first, then alternate phrasings of "
+        f"it ({MAX_QUESTIONS} at most); repeats are dropped",
+    )
     source: OptionalText | None = None
     id: EntryId | None = None
+
+    @model_validator(mode="after")
+    def _one_question_field(self) -> EntryCreate:
+        if self.questions is not None and self.question not in (None, self.questions[0]):
+            raise ValueError("give 'question' or 'questions' (the FAQ question first), not both")
+        return self
+
+    @property
+    def all_questions(self) -> list[str]:
+        """The FAQ question first, then the alternate phrasings."""
+        if self.questions is not None:
+            return self.questions
+        return [] if self.question is None else [self.question]
+
+
+class QuestionsCreate(Strict):
+    """Alternate phrasings of an entry's FAQ question."""
+
+    questions: Questions = Field(
+        description="phrasings to add; those the entry has already (case and spacing aside) "
+        "change nothing"
+    )
 
 
 class EntriesCreate(Strict):
@@ -117,7 +155,11 @@ class IdsPublic(BaseModel):
 
 class EntryPublic(BaseModel):
     id: str
-    question: str | None
+    question: str | None = Field(description="the FAQ question")
+    questions: list[str] = Field(
+        description="every question of the entry: the FAQ question first, then the alternate "
+        "phrasings, those it came with and then those added to it"
+    )
     answer: str
     source: str | None
 
