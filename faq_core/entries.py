@@ -135,6 +135,12 @@ class FaqEntry:
         )
         return {**extra, **asked, "answer": self.answer, "source": self.source}
 
+    def pair_line(self, question: str) -> dict[str, Any]:
+        """The entry as a training pair for `question` (one of its phrasings, or a user's
+        question it answered): `data_line` with that one question."""
+        line = {k: v for k, v in self.data_line().items() if k != "questions"}
+        return {**line, "question": question}
+
     @classmethod
     def from_payload(cls, payload: dict[str, Any], phrasings: Sequence[Phrasing] = ()) -> FaqEntry:
         extra = {k: v for k, v in payload.items() if k not in RESERVED_KEYS}

@@ -83,6 +83,23 @@ class TooManyQuestions(FaqError):
         )
 
 
+class SuggestionNotFound(FaqError):
+    """No open suggestion has this id (decided meanwhile, or the traffic regrouped it)."""
+
+    def __init__(self, suggestion_id: str) -> None:
+        super().__init__(
+            f"no open suggestion has id {suggestion_id!r}: it was decided, or new traffic "
+            "regrouped it; list the suggestions again"
+        )
+
+
+class NotSuggested(FaqError):
+    """A request names questions a suggestion does not hold."""
+
+    def __init__(self, suggestion_id: str, questions: list[str]) -> None:
+        super().__init__(f"suggestion {suggestion_id!r} does not hold {questions[:3]!r}")
+
+
 class Overloaded(FaqError):
     """Too many questions are waiting for the model; the caller should retry shortly."""
 

@@ -28,6 +28,11 @@ class FeedbackEvent:
     answer_id: str
     helpful: bool
     model_id: str | None = None  # the servable that was answering
+    # What the service answers the question with, as the verdict arrives: whether it answers,
+    # why not, and its entries best first (None in events kept before it was recorded).
+    answered: bool | None = None
+    reason: str | None = None
+    ranked: tuple[str, ...] | None = None
     comment: str | None = None
     conversation_id: str | None = None
     id: str = field(default_factory=new_record_id)
@@ -46,5 +51,13 @@ class FeedbackEvent:
                 raise ValueError(f"field {key!r} must be a non-empty string")
         if not isinstance(obj.get("helpful"), bool):
             raise ValueError("field 'helpful' must be true or false")
+        ranked = obj.get("ranked")
+        if ranked is not None and (
+            not isinstance(ranked, list) or not all(isinstance(i, str) for i in ranked)
+        ):
+            raise ValueError("field 'ranked' must be a list of entry ids")
         names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in obj.items() if k in names})
+        values = {k: v for k, v in obj.items() if k in names}
+        if ranked is not None:
+            values["ranked"] = tuple(ranked)
+        return cls(**values)

@@ -92,6 +92,20 @@ class Settings(BaseSettings):
         "default: the servable's operating point (90% of answered validation questions right)",
     )
 
+    calibrate: bool = Field(
+        True,
+        description="refit the operating point on this deployment's reviewed questions "
+        "(faq_core.calibration) once there are enough; FAQ_MIN_CONFIDENCE overrides it",
+    )
+    calibration_min_reviewed: int = Field(
+        50, ge=1, description="reviewed questions before the operating point moves"
+    )
+    calibration_interval_s: float = Field(
+        30.0,
+        gt=0,
+        description="how often the service looks for reviews made elsewhere (another replica) "
+        "and refits",
+    )
     unanswered_retention_days: float = Field(
         30, gt=0, description="unanswered questions older than this are dropped"
     )

@@ -1,10 +1,11 @@
-"""Export the accepted (question, answer) pairs of a collection's feedback as training data.
+"""Export the accepted (question, answer) pairs of a collection as training data: the
+questions users marked helpful answers to (`POST /feedback`), and the phrasings added to entries
+after them (accepted suggestions, `POST /answers/{id}/questions`), which people approved.
 
 The answers are read from the collection as it is now, so an entry deleted since its feedback is
 left out and an entry changed since contributes its current text. The export loads no model. The
 embedded store can be open in one process only: stop faq-serve before exporting from it (there is
-no such limit with a Qdrant server). Only when there is no accepted feedback is the store itself
-not opened.
+no such limit with a Qdrant server).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from faq_core.entries import FaqEntry
+from faq_core.entries import FaqEntry, question_key
 from faq_core.errors import CollectionMissing, StoreUnavailable
 from faq_core.feedback import FeedbackEvent
 from faq_core.records import RecordLog
@@ -36,16 +37,11 @@ class ExportSummary:
     contested: int  # accepted at least once, but rejected as often or more: not written
     answer_missing: int  # pairs whose answer is no longer in the collection: not written
     duplicates: int  # pairs with the same question and answer text as one already written
+    phrasings: int  # accepted phrasings written (added to entries after them)
     written: int
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def question_key(question: str) -> str:
-    """Questions that differ only in case and spacing are the same question (the encoder's
-    tokenizer lower-cases, and the service strips)."""
-    return " ".join(question.split()).casefold()
 
 
 Key = tuple[str, str]  # (question key, answer id)
@@ -88,42 +84,48 @@ def export_feedback(settings: Settings, out: Path) -> ExportSummary:
 def export_pairs(
     store: AnswerStore, log: RecordLog[FeedbackEvent], out: Path, *, collection: str | None = None
 ) -> ExportSummary:
-    """Write the accepted pairs of `log` to `out` (JSON Lines: question, answer, source, answer_id
-    and the counts of verdicts), replacing it whole, with the answers as `store` holds them now.
+    """Write the accepted pairs of `log` and the accepted phrasings of `store` to `out` (JSON
+    Lines: question, answer, source, answer_id, and the counts of verdicts or `phrasing: true`),
+    replacing it whole, with the answers as `store` holds them now.
 
-    A pair is written when it was accepted more often than rejected, once per question and answer
-    text, in the order of first acceptance.
+    A feedback pair is written when it was accepted more often than rejected, in the order of
+    first acceptance; then each phrasing added to an entry. Each question and answer text once.
     """
     name = collection or store.name
     events = log.records()
     accepted, rejected, wording = _tally(events)
     winners = [key for key in accepted if accepted[key] > rejected[key]]
-    entries: dict[str, FaqEntry] = {}
-    if winners:
-        try:
-            entries = store.get_many(sorted({answer_id for _, answer_id in winners}))
-        except StoreUnavailable as exc:
-            raise StoreUnavailable(
-                f"cannot read the accepted answers from collection {name!r}: {exc}"
-            ) from exc
+    try:
+        added = store.added_phrasings()
+        entries = store.get_many(sorted({answer_id for _, answer_id in winners} | set(added)))
+    except StoreUnavailable as exc:
+        raise StoreUnavailable(
+            f"cannot read the accepted answers from collection {name!r}: {exc}"
+        ) from exc
 
     lines, seen, missing = [], set(), 0
+
+    def write(entry: FaqEntry, question: str, counts: dict[str, Any]) -> bool:
+        if (question_key(question), entry.answer) in seen:
+            return False
+        seen.add((question_key(question), entry.answer))
+        row = {**entry.pair_line(question), "answer_id": entry.entry_id, **counts}
+        lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+        return True
+
     for key in winners:
         entry = entries.get(key[1])
         if entry is None:
             missing += 1
             continue
-        if (key[0], entry.answer) in seen:
-            continue
-        seen.add((key[0], entry.answer))
-        row = {
-            **entry.data_line(),
-            "question": wording[key],
-            "answer_id": key[1],
-            "accepted": accepted[key],
-            "rejected": rejected[key],
-        }
-        lines.append(json.dumps(row, ensure_ascii=False) + "\n")
+        write(entry, wording[key], {"accepted": accepted[key], "rejected": rejected[key]})
+    from_feedback = len(lines)
+    phrasings = sum(
+        write(entries[eid], p.text, {"phrasing": True})
+        for eid, texts in added.items()
+        if eid in entries
+        for p in texts
+    )
     _write_atomically(Path(out), "".join(lines))
     return ExportSummary(
         collection=name,
@@ -134,7 +136,8 @@ def export_pairs(
         pairs=len(winners),
         contested=len(accepted) - len(winners),
         answer_missing=missing,
-        duplicates=len(winners) - missing - len(lines),
+        duplicates=len(winners) - missing - from_feedback,
+        phrasings=phrasings,
         written=len(lines),
     )
 

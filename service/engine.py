@@ -19,6 +19,7 @@ import contextlib
 import functools
 import itertools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -42,12 +43,14 @@ from faq_core.errors import (
     EntryNotFound,
     FaqQuestionKept,
     ModelMismatch,
+    Overloaded,
     PhrasingNotFound,
     StorageFull,
     StoreUnavailable,
     TooManyQuestions,
 )
 from faq_core.feedback import FeedbackEvent
+from faq_core.reviews import REJECTIONS_LOG, REVIEWS_LOG, Rejection, Review, Verdict
 from faq_core.servable import Servable
 from faq_core.settings import Settings
 from faq_core.store import (
@@ -58,12 +61,15 @@ from faq_core.store import (
     open_backend,
 )
 from faq_core.store.carry import Encoder, carry_runtime_entries
+from faq_core.suggestions import Suggestion
 from faq_core.unanswered import UNANSWERED_LOG, Group, UnansweredQuestion
 from service import heap
 from service.batch_policy import BatchPolicy
 from service.batcher import BatchStep, EncodeBatcher
 from service.breaker import StoreBreaker
+from service.calibration_book import CalibrationBook
 from service.cpu_threads import ThreadPolicy, configure_process, load_on_one_thread
+from service.suggestion_book import SuggestionBook, chosen, find
 from service.unanswered_book import UnansweredBook
 
 log = logging.getLogger(__name__)
@@ -129,6 +135,13 @@ class AnswerEngine:
         self.unanswered = UnansweredBook(
             backend.record_log(UNANSWERED_LOG, UnansweredQuestion), settings, on_record
         )
+        reviews = backend.record_log(REVIEWS_LOG, Review)
+        self.suggestion_book = SuggestionBook(
+            reviews, backend.record_log(REJECTIONS_LOG, Rejection), settings
+        )
+        self.calibration = CalibrationBook(reviews, settings)
+        self._calibrated_at = 0.0
+        self._refits: set[asyncio.Task[None]] = set()
 
     @classmethod
     def open(
@@ -170,6 +183,13 @@ class AnswerEngine:
         if generation is None:
             return self.batcher.encode(texts, self._loaded, 0)
         return self.batcher.encode(texts, generation.servable, generation.id)
+
+    def servable_point(self) -> float:
+        """The servable's own operating point (of the generation answering now)."""
+        generation = self._generation
+        return (
+            generation.confidence if generation else Confidence.of_servable(self._loaded)
+        ).min_confidence
 
     @property
     def version(self) -> str | None:
@@ -265,6 +285,8 @@ class AnswerEngine:
             return
         self.breaker.succeeded()
         await self._maintain()
+        if time.monotonic() - self._calibrated_at >= self.settings.calibration_interval_s:
+            await self.calibrate()
         if live is None or live in (self._generation.version, self._refused_version):
             return
         # Settled once _follow's references to the old servable are gone, so that it is collected.
@@ -407,7 +429,8 @@ class AnswerEngine:
     ) -> AskResult:
         """The best `top_k` entries with their confidences, and whether they answer the
         question at `min_confidence` (default: FAQ_MIN_CONFIDENCE, else the servable's
-        operating point). `score_threshold` only drops entries from the answers: the decision
+        operating point, or the one calibrated on this FAQ's reviewed questions when there is
+        one). `score_threshold` only drops entries from the answers: the decision
         is made on everything the search found. A question not answered is kept in the
         unanswered log (off the request path; not when `record` is false)."""
         with self._using() as generation:
@@ -423,9 +446,7 @@ class AnswerEngine:
             )
             confidence = generation.confidence
             model_id = generation.servable.model_id
-        point = confidence.operating_point(
-            min_confidence if min_confidence is not None else self.settings.min_confidence
-        )
+        point = confidence.operating_point(self._configured_point(min_confidence))
         decision = decide([a.confidence for a in ranked], point)
         if record and decision.reason is not None:
             self.unanswered.not_answered(
@@ -435,6 +456,14 @@ class AnswerEngine:
             a for a in ranked[:top_k] if score_threshold is None or a.hit.score >= score_threshold
         ]
         return AskResult(answers, decision, point)
+
+    def _configured_point(self, requested: float | None) -> float | None:
+        """The operating point asked for: the request's, else FAQ_MIN_CONFIDENCE, else the one
+        calibrated on this FAQ's reviewed questions; None leaves the servable's own."""
+        for point in (requested, self.settings.min_confidence, self.calibration.point()):
+            if point is not None:
+                return point
+        return None
 
     async def add(self, entries: Sequence[FaqEntry]) -> list[str]:
         """Encode and upsert; when this returns the entries are durable and searchable."""
@@ -450,9 +479,26 @@ class AnswerEngine:
             generation.written = True
             return ids
 
-    async def add_questions(self, entry_id: str, questions: Sequence[str]) -> FaqEntry:
+    async def add_questions(
+        self,
+        entry_id: str,
+        questions: Sequence[str],
+        *,
+        reviewed: Verdict | None = None,
+        suggested: str | None = None,
+    ) -> FaqEntry:
         """Add alternate phrasings to an entry; when this returns they are durable and matched.
-        EntryNotFound for an unknown entry, TooManyQuestions past MAX_QUESTIONS."""
+        EntryNotFound for an unknown entry, TooManyQuestions past MAX_QUESTIONS.
+
+        With `reviewed` (`attached`, or `written` for an entry written for them), the questions
+        are users' questions a person decided: a review of each is kept, which recalibrates the
+        operating point (faq_core.reviews)."""
+        entry = await self._add_phrasings(entry_id, questions)
+        if reviewed is not None:
+            await self._review(questions, reviewed, entry_id, suggested)
+        return entry
+
+    async def _add_phrasings(self, entry_id: str, questions: Sequence[str]) -> FaqEntry:
         with self._using(write=True) as generation:
             self.breaker.check()
             self.backend.check_writes()
@@ -495,6 +541,84 @@ class AnswerEngine:
             if not await self._store_call(generation.store.delete_phrasing, entry_id, question):
                 raise PhrasingNotFound(entry_id, question)
             generation.written = True
+
+    async def _review(
+        self, questions: Sequence[str], verdict: Verdict, entry_id: str, suggested: str | None
+    ) -> None:
+        """Keep a person's decision on users' questions, and refit the operating point."""
+        self.backend.check_writes()
+        vectors = await self._encode_now(list(questions))
+        await self.suggestion_book.record(
+            questions,
+            verdict,
+            entry_id,
+            suggested=suggested,
+            model_id=self.servable.model_id,
+            vectors=vectors,
+        )
+        self._refit_soon()
+
+    async def suggestions(self) -> tuple[list[Suggestion], dict[str, FaqEntry]]:
+        """The open suggestions from traffic, biggest first, and the entries they are for
+        (SuggestionBook.suggestions)."""
+        unanswered = await self._store_call(self.unanswered.records.records)
+        feedback = await self._store_call(self.backend.feedback_log.records)
+
+        async def entries(ids: list[str]) -> dict[str, FaqEntry]:
+            with self._using() as generation:
+                return await self._store_call(generation.store.get_many, ids)
+
+        return await self.suggestion_book.suggestions(
+            unanswered,
+            feedback,
+            model_id=self.servable.model_id,
+            encode=self._encode_now,
+            entries=entries,
+        )
+
+    async def accept_suggestion(
+        self, suggestion_id: str, entry_id: str | None, questions: Sequence[str] | None
+    ) -> tuple[FaqEntry, list[str]]:
+        """Attach the suggestion's questions (those named, else all) to its entry (or to
+        `entry_id`); returns the entry and the questions attached."""
+        suggestion = find((await self.suggestions())[0], suggestion_id)
+        attached = chosen(suggestion, questions)
+        target = entry_id or suggestion.entry_id
+        entry = await self.add_questions(
+            target, attached, reviewed="attached", suggested=suggestion.entry_id
+        )
+        return entry, attached
+
+    async def reject_suggestion(
+        self, suggestion_id: str, questions: Sequence[str] | None
+    ) -> list[str]:
+        """Reject the suggestion's questions (those named, else all) for its entry: never
+        proposed for it again."""
+        suggestion = find((await self.suggestions())[0], suggestion_id)
+        rejected = chosen(suggestion, questions)
+        await self._review(rejected, "rejected", suggestion.entry_id, suggestion.entry_id)
+        return rejected
+
+    def _refit_soon(self) -> None:
+        """Refit the operating point in the background (a decision was just made)."""
+        task = asyncio.ensure_future(self.calibrate())
+        self._refits.add(task)
+        task.add_done_callback(self._refits.discard)
+
+    async def calibrate(self) -> None:
+        """Refit the operating point on the reviews, when they or the generation changed."""
+        self._calibrated_at = time.monotonic()
+        try:
+            with self._using() as generation:
+                await self.calibration.refit(
+                    generation.id,
+                    generation.store,
+                    generation.confidence,
+                    generation.servable.model_id,
+                    self._encode_now,
+                )
+        except (StoreUnavailable, Overloaded) as exc:
+            log.info("calibration waits: %s", exc)
 
     async def get(self, entry_id: str) -> FaqEntry:
         with self._using() as generation:
@@ -544,11 +668,17 @@ class AnswerEngine:
         """Keep a verdict on an answer; when this returns it is durable. EntryNotFound when no
         entry has `answer_id`."""
         entry = await self.get(answer_id)
+        # What the service answers now, as the chatbot's user saw it moments ago: an entry
+        # chosen that was not given is a suggestion (faq_core.suggestions).
+        asked = await self.ask(question, DEPTH, None, None, record=False)
         event = FeedbackEvent(
             question=question,
             answer_id=answer_id,
             helpful=helpful,
             model_id=self.servable.model_id,
+            answered=asked.decision.answered,
+            reason=asked.decision.reason,
+            ranked=tuple(a.hit.entry.entry_id for a in asked.answers),
             comment=comment,
             conversation_id=conversation_id,
         )

@@ -21,10 +21,12 @@ from faq_core.errors import (
     FaqError,
     FaqQuestionKept,
     ModelMismatch,
+    NotSuggested,
     Overloaded,
     PhrasingNotFound,
     StorageFull,
     StoreUnavailable,
+    SuggestionNotFound,
     TooManyQuestions,
 )
 
@@ -51,6 +53,8 @@ _DOMAIN = {
     PhrasingNotFound: (404, "phrasing_not_found"),
     FaqQuestionKept: (409, "faq_question"),
     TooManyQuestions: (422, "too_many_questions"),
+    SuggestionNotFound: (404, "suggestion_not_found"),
+    NotSuggested: (422, "not_in_suggestion"),
     Overloaded: (429, "overloaded"),
     StoreUnavailable: (503, "store_unavailable"),
     StorageFull: (507, "storage_full"),

@@ -23,17 +23,24 @@ from service.schemas import (
     EntriesPage,
     EntryId,
     EntryPublic,
+    EntrySummary,
     ErrorPublic,
     FeedbackCreate,
     FeedbackPublic,
     IdsPublic,
     OptionalText,
     QuestionsCreate,
+    QuestionsDecided,
     QuestionText,
     Readiness,
     SourceCount,
     SourcesPublic,
     Status,
+    SuggestionAccept,
+    SuggestionAccepted,
+    SuggestionPublic,
+    SuggestionReject,
+    SuggestionsPage,
     UnansweredGroupPublic,
     UnansweredPublic,
 )
@@ -130,7 +137,7 @@ async def add_questions(entry_id: EntryId, body: QuestionsCreate, engine: Engine
     """Add alternate phrasings to an entry's FAQ question: matched from the moment this
     answers (it answers once they are durable), with no retraining. A phrasing the entry has
     already changes nothing. 404 for an unknown entry; 422 past the questions an entry may have."""
-    return _public(await engine.add_questions(entry_id, body.questions))
+    return _public(await engine.add_questions(entry_id, body.questions, reviewed=body.reviewed))
 
 
 @router.delete(
@@ -273,6 +280,78 @@ async def clear_unanswered(engine: EngineDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+@router.get(
+    "/suggestions",
+    response_model=SuggestionsPage,
+    dependencies=[PrivateRead, StrictQuery],
+    responses=_errors(401, 422, 503),
+)
+async def list_suggestions(
+    engine: EngineDep,
+    limit: Annotated[int, Query(ge=1, le=MAX_GROUPS, description="suggestions at most")] = 50,
+    offset: Annotated[int, Query(ge=0, description="the `next_offset` of the previous page")] = 0,
+) -> SuggestionsPage:
+    """Users' questions proposed as phrasings of entries, grouped by entry and by meaning,
+    biggest first: unanswered questions whose closest entry is plausible, entries users chose
+    that were not given, the other of two close entries a user turned one down of. Users' own
+    words: needs the API key whenever FAQ_API_KEY is set."""
+    suggestions, entries = await engine.suggestions()
+    page = suggestions[offset : offset + limit]
+    end = offset + len(page)
+    return SuggestionsPage(
+        suggestions=[
+            SuggestionPublic(
+                id=s.id,
+                entry_id=s.entry_id,
+                entry=EntrySummary(
+                    question=entries[s.entry_id].question,
+                    answer=entries[s.entry_id].answer,
+                    source=entries[s.entry_id].source,
+                ),
+                questions=s.questions,
+                count=s.count,
+                reasons=s.reasons,
+                first_seen=s.first_seen,
+                last_seen=s.last_seen,
+            )
+            for s in page
+        ],
+        next_offset=end if end < len(suggestions) else None,
+    )
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/accept",
+    response_model=SuggestionAccepted,
+    dependencies=[WriteAccess],
+    responses=_errors(400, 401, 404, 413, 422, 429, 503, 507),
+)
+async def accept_suggestion(
+    suggestion_id: EntryId, engine: EngineDep, body: SuggestionAccept | None = None
+) -> SuggestionAccepted:
+    """Attach the suggestion's questions (or those named) to its entry (or to `entry_id`):
+    matched at once, with no retraining; the unanswered questions they came from are then
+    answered. Kept as reviews, which recalibrate when to answer."""
+    body = body or SuggestionAccept()
+    entry, attached = await engine.accept_suggestion(suggestion_id, body.entry_id, body.questions)
+    return SuggestionAccepted(entry=_public(entry), questions=attached)
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/reject",
+    response_model=QuestionsDecided,
+    dependencies=[WriteAccess],
+    responses=_errors(400, 401, 404, 413, 422, 503, 507),
+)
+async def reject_suggestion(
+    suggestion_id: EntryId, engine: EngineDep, body: SuggestionReject | None = None
+) -> QuestionsDecided:
+    """The suggestion's questions (or those named) do not belong to its entry: never proposed
+    for it again. The rest of the suggestion stays."""
+    body = body or SuggestionReject()
+    return QuestionsDecided(questions=await engine.reject_suggestion(suggestion_id, body.questions))
+
+
 @router.get("/healthz", response_model=Status)
 async def healthz() -> Status:
     """The process is alive."""
@@ -312,6 +391,9 @@ async def manifest(engine: EngineDep) -> dict[str, object]:
             "created_empty": engine.created_empty,
         },
         "plots": available_plots(engine.settings.model_path),
+        "calibration": engine.calibration.record(
+            engine.servable_point(), engine.settings.min_confidence
+        ),
         **({"quantize": servable.quantize.record()} if servable.quantize else {}),
         **servable.manifest,
     }

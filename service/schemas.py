@@ -143,6 +143,56 @@ class QuestionsCreate(Strict):
         description="phrasings to add; those the entry has already (case and spacing aside) "
         "change nothing"
     )
+    reviewed: Literal["attached", "written"] | None = Field(
+        None,
+        description="these are users' questions a person decided: `attached` (the entry "
+        "answers them), `written` (the entry was written for them); kept as reviews, which "
+        "recalibrate when to answer",
+    )
+
+
+class EntrySummary(BaseModel):
+    question: str | None
+    answer: str
+    source: str | None
+
+
+class SuggestionPublic(BaseModel):
+    id: str
+    entry_id: str = Field(description="the entry the questions are proposed for")
+    entry: EntrySummary = Field(description="that entry's FAQ question, answer and source")
+    questions: list[str] = Field(description="users' questions of one meaning, most asked first")
+    count: int = Field(description="times they were asked or chosen, repeats included")
+    reasons: dict[str, int] = Field(
+        description="unanswered (the entry was plausible), chosen (a user picked it), "
+        "ambiguous (a user turned down the other close entry)"
+    )
+    first_seen: str
+    last_seen: str
+
+
+class SuggestionsPage(BaseModel):
+    suggestions: list[SuggestionPublic] = Field(description="biggest first")
+    next_offset: int | None = Field(description="pass as `offset` for the next page")
+
+
+class SuggestionAccept(Strict):
+    entry_id: EntryId | None = Field(
+        None, description="attach to this entry instead of the suggested one"
+    )
+    questions: Questions | None = Field(
+        None, description="only these of the suggestion's questions (default: all)"
+    )
+
+
+class SuggestionReject(Strict):
+    questions: Questions | None = Field(
+        None, description="only these of the suggestion's questions (default: all)"
+    )
+
+
+class QuestionsDecided(BaseModel):
+    questions: list[str]
 
 
 class EntriesCreate(Strict):
@@ -162,6 +212,11 @@ class EntryPublic(BaseModel):
     )
     answer: str
     source: str | None
+
+
+class SuggestionAccepted(BaseModel):
+    entry: EntryPublic = Field(description="the entry with its questions now")
+    questions: list[str] = Field(description="the questions attached")
 
 
 class EntriesPage(BaseModel):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -171,7 +171,7 @@ class VectorQuery:
     vector: list[float]
     using: str
     limit: int
-    source: str | None
+    where: PointFilter
     score_threshold: float | None
 
 
@@ -183,6 +183,9 @@ class SearchRequest:
     top_k: int
     source: str | None = None
     score_threshold: float | None = None
+    # Points left out of the search: a reviewed question's own phrasing, to ask it as if it
+    # were new (faq_core.calibration).
+    not_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -359,16 +362,15 @@ class AnswerStore(ABC):
         phrasing, so it is searched deeper, and deeper again until it found `top_k` entries or
         all there are.
         """
-        vectors = [r.vector.tolist() for r in requests]
         queries = [
             VectorQuery(
-                v,
+                r.vector.tolist(),
                 using,
                 r.top_k * (QUESTION_DEPTH if using == QUESTION else 1),
-                r.source,
+                PointFilter(source=r.source, not_ids=r.not_ids),
                 r.score_threshold,
             )
-            for v, r in zip(vectors, requests, strict=True)
+            for r in requests
             for using in VECTOR_NAMES
         ]
         results = self._query_batch(queries)
@@ -384,9 +386,7 @@ class AnswerStore(ABC):
                 break
             for i in short:
                 q = queries[i]
-                queries[i] = VectorQuery(
-                    q.vector, q.using, q.limit * 4, q.source, q.score_threshold
-                )
+                queries[i] = replace(q, limit=q.limit * 4)
             for i, again in zip(short, self._query_batch([queries[i] for i in short]), strict=True):
                 results[i] = again
         finds = [_merge(results[2 * i], results[2 * i + 1]) for i in range(len(requests))]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, Phrasing
 from faq_core.feedback import FeedbackEvent
 from faq_core.records import RecordLog
 from faq_core.servable import Servable
@@ -87,6 +87,7 @@ EXPECTED_SUMMARY = {
     "contested": 1,
     "answer_missing": 1,
     "duplicates": 1,
+    "phrasings": 0,
     "written": 3,
 }
 EXPECTED_ROWS = [
@@ -135,6 +136,35 @@ def test_export_writes_the_accepted_pairs_once_with_counts(
     pairs = load_feedback_pairs([out])
     assert pairs.questions == [row["question"] for row in EXPECTED_ROWS]
     assert pairs.answers == [row["answer"] for row in EXPECTED_ROWS]
+
+
+def test_export_adds_the_phrasings_added_to_entries_once_each(
+    backend: Backend, store: AnswerStore, tmp_path: Path, servable: Servable
+) -> None:
+    record_verdicts(backend.feedback_log)
+    accepted = {
+        "reset": ["HOW do I reset my password?", "i forgot my password"],  # the first: feedback's
+        "card": ["do you accept amex?"],
+        "gone": ["old plan?"],  # its entry is deleted before the export
+    }
+    for name, texts in accepted.items():
+        entry = store.get(ids(name))
+        assert entry is not None
+        vectors = servable.encode(texts)
+        store.add_phrasings(
+            entry, [(Phrasing(t, True), v) for t, v in zip(texts, vectors, strict=True)]
+        )
+    assert store.delete(ids("gone"))
+    out = tmp_path / "feedback.jsonl"
+    summary = export_pairs(store, backend.feedback_log, out, collection="faq").as_dict()
+    assert summary == {**EXPECTED_SUMMARY, "out": str(out), "phrasings": 2, "written": 5}
+    rows = read_rows(out)
+    assert rows[:3] == EXPECTED_ROWS
+    assert sorted((r["question"], r["answer_id"], r["phrasing"]) for r in rows[3:]) == [
+        ("do you accept amex?", ids("card"), True),
+        ("i forgot my password", ids("reset"), True),
+    ]
+    assert load_feedback_pairs([out]).questions[3:] == [r["question"] for r in rows[3:]]
 
 
 def test_export_uses_the_answer_as_the_collection_holds_it_now(

@@ -263,6 +263,7 @@ def test_the_baseline_ranks_some_questions_wrongly_and_they_become_feedback(loop
         "contested": 0,
         "answer_missing": 0,
         "duplicates": 0,
+        "phrasings": 0,
         "written": n,
     }
     assert loop.manifest["feedback"]["pairs"] == n

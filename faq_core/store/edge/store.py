@@ -189,7 +189,7 @@ class EdgeStore(AnswerStore):
             qe.QueryRequest(
                 limit=q.limit,
                 query=qe.Query.Nearest(q.vector, using=q.using),
-                filter=_filter(PointFilter(source=q.source)),
+                filter=_filter(q.where),
                 score_threshold=q.score_threshold,
                 with_payload=True,
                 params=self._search_params,

@@ -98,7 +98,7 @@ class ServerStore(AnswerStore):
                 query=q.vector,
                 using=q.using,
                 limit=q.limit,
-                filter=_filter(PointFilter(source=q.source)),
+                filter=_filter(q.where),
                 score_threshold=q.score_threshold,
                 with_payload=True,
                 params=self._search_params,
