@@ -22,13 +22,25 @@ class Pairs:
         return len(self.questions)
 
     @classmethod
-    def from_entries(cls, entries: list[FaqEntry], answer_context: Sequence[str] = ()) -> Pairs:
+    def from_entries(
+        cls,
+        entries: list[FaqEntry],
+        answer_context: Sequence[str] = (),
+        *,
+        every_question: bool = False,
+    ) -> Pairs:
         """Each answer with this context before it (`FaqEntry.answer_text`): as the model is
-        tuned on it (`AnswerEncoding.trained_context`)."""
+        tuned on it (`AnswerEncoding.trained_context`). One pair per entry, its FAQ question;
+        with `every_question`, one per question of the entry, its phrasings too."""
+        asked = [
+            (question, e)
+            for e in entries
+            for question in (e.questions if every_question and e.phrasings else [e.question or ""])
+        ]
         return cls(
-            questions=[e.question or "" for e in entries],
-            answers=[e.answer_text(answer_context) for e in entries],
-            sources=[e.source for e in entries],
+            questions=[q for q, _ in asked],
+            answers=[e.answer_text(answer_context) for _, e in asked],
+            sources=[e.source for _, e in asked],
         )
 
     def __add__(self, other: Pairs) -> Pairs:
@@ -53,7 +65,7 @@ def load_feedback_pairs(paths: Sequence[Path], answer_context: Sequence[str] = (
     """Accepted pairs from `faq-feedback export` files (or any pairs file); a bad line stops with
     file and line. An empty file is allowed: there may be no accepted feedback yet."""
     entries = [e for path in paths for e in iter_entries(Path(path), require_question=True)]
-    return Pairs.from_entries(entries, answer_context)
+    return Pairs.from_entries(entries, answer_context, every_question=True)
 
 
 def reference_split(

@@ -27,24 +27,30 @@ import json
 import logging
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from faq_core.answering import Answer, Confidence
+from faq_core.calibration import Calibration, CalibrationPolicy
 from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encode_entries
 from faq_core.entries import FaqEntry, Phrasing, read_entries
+from faq_core.feedback import FeedbackEvent
+from faq_core.reviews import Review, review_outcomes, review_request
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
 from faq_core.store import AnswerStore, CollectionLayout, SearchRequest
-from faq_core.store.edge import EdgeStore
+from faq_core.store.edge import EdgeStore, FileRecordLog
+from feedback.export import export_pairs
 
 STACKFAQ = Path(__file__).resolve().parents[2] / "shared" / "data" / "stackfaq"
 
 log = logging.getLogger(__name__)
+# Payload key of an entry added as a copy of another with another question.
+COPY_OF = "copy_of"
 
 
 @dataclass(frozen=True)
@@ -73,7 +79,11 @@ class Outcome:
 
     @property
     def first(self) -> str | None:
-        return self.answers[0].hit.entry.entry_id if self.answers else None
+        """The first entry's id; for a copy (`Deployment.add_as_entries`), its original's."""
+        if not self.answers:
+            return None
+        entry = self.answers[0].hit.entry
+        return str(entry.extra.get(COPY_OF, entry.entry_id))
 
     @property
     def right_first(self) -> bool:
@@ -156,7 +166,12 @@ class Deployment:
         """Each question as an entry of its own with its entry's answer (no phrasings)."""
         entries = self.store.get_many(sorted({p.entry_id for p in pairs if p.entry_id}))
         copies = [
-            FaqEntry(entries[p.entry_id].answer, p.question, entries[p.entry_id].source, extra={})
+            FaqEntry(
+                entries[p.entry_id].answer,
+                p.question,
+                entries[p.entry_id].source,
+                extra={COPY_OF: p.entry_id},
+            )
             for p in pairs
             if p.entry_id is not None
         ]
@@ -166,8 +181,37 @@ class Deployment:
         self.store.close()
 
 
+def reviews_of(outcomes: Sequence[Outcome], attached: Sequence[Asked]) -> list[Review]:
+    """What a reviewer decided of the earlier traffic: the `attached` questions attached to
+    their entries; the questions no entry answers rejected for the entry the service offered."""
+    reviews = [Review(a.question, "attached", a.entry_id) for a in attached if a.entry_id]
+    reviews += [
+        Review(o.asked.question, "rejected", o.first)
+        for o in outcomes
+        if o.asked.entry_id is None and o.first is not None
+    ]
+    return reviews
+
+
+def calibrate(
+    store: AnswerStore, servable: Servable, reviews: Sequence[Review], min_reviewed: int
+) -> Calibration:
+    """The operating point the service refits on these reviews (service/calibration_book.py)."""
+    confidence = Confidence.of_servable(servable)
+    vectors = servable.encode([r.question for r in reviews])
+    found = store.search_each([review_request(r, v) for r, v in zip(reviews, vectors, strict=True)])
+    model = confidence.model
+    policy = CalibrationPolicy(model.target_precision if model else 0.9, min_reviewed=min_reviewed)
+    return policy.fit(review_outcomes(reviews, found, confidence))
+
+
 def run_protocol(
-    servable: Servable, entries: list[FaqEntry], asked: list[Asked], workdir: Path
+    servable: Servable,
+    entries: list[FaqEntry],
+    asked: list[Asked],
+    workdir: Path,
+    min_reviewed: int = 50,
+    export: Path | None = None,
 ) -> dict[str, Any]:
     earlier = [a for a in asked if a.half == "a"]
     later = [a for a in asked if a.half == "b"]
@@ -195,7 +239,24 @@ def run_protocol(
         live = deployment(name)
         try:
             live.attach(pairs)
+            if export is not None and name == "attach_missed":
+                # What `faq-feedback export` writes of this deployment: its accepted phrasings.
+                empty = FileRecordLog(workdir / "no-feedback.jsonl", FeedbackEvent)
+                report["exported"] = export_pairs(live.store, empty, export).as_dict()
             report[name] = figures(ask_all(live.store, servable, later, vectors=later_vectors))
+            fitted = calibrate(live.store, servable, reviews_of(reviewed, pairs), min_reviewed)
+            report[f"{name}_recalibrated"] = {
+                **figures(
+                    ask_all(
+                        live.store,
+                        servable,
+                        later,
+                        fitted.min_confidence,
+                        vectors=later_vectors,
+                    )
+                ),
+                "calibration": fitted._asdict(),
+            }
         finally:
             live.close()
     copies = deployment("missed_as_entries")
@@ -213,6 +274,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m training.phrasings_eval", description=__doc__)
     parser.add_argument("--model", type=Path, help="servable directory (default FAQ_MODEL_PATH)")
     parser.add_argument("--faq", type=Path, default=STACKFAQ, help="protocol folder")
+    parser.add_argument(
+        "--export",
+        type=Path,
+        help="write the accepted phrasings of the missed earlier questions as `faq-feedback "
+        "export` does, for `faq-train --feedback` (the retraining measurement)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     settings = Settings()
@@ -221,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     servable = serving_model(settings)
     entries, asked = read_protocol(args.faq)
     with tempfile.TemporaryDirectory(prefix="phrasings-eval-") as workdir:
-        report = run_protocol(servable, entries, asked, Path(workdir))
+        report = run_protocol(servable, entries, asked, Path(workdir), export=args.export)
     report["faq"] = str(args.faq)
     print(json.dumps(report, indent=2))
 

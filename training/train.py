@@ -91,8 +91,9 @@ class TrainInputs:
         return load_pair_entries(self.train, self.limit), load_pair_entries(self.val, self.limit)
 
     def load(self) -> tuple[Pairs, Pairs]:
-        """Training pairs, then each feedback pair `feedback_repeat` times; validation pairs
-        (never any feedback); answers as the model is tuned on them
+        """Training pairs (one per question of each entry, its phrasings too), then each
+        feedback pair `feedback_repeat` times; validation pairs (the FAQ question of each entry,
+        never any feedback); answers as the model is tuned on them
         (`AnswerEncoding.trained_context`). Every line of every file is validated first."""
         return self.pairs(*self.entries())
 
@@ -101,7 +102,7 @@ class TrainInputs:
     ) -> tuple[Pairs, Pairs]:
         """`load`'s pairs, of entries already read (`entries`)."""
         context = self.answer_encoding.trained_context
-        train = Pairs.from_entries(train_entries, context)
+        train = Pairs.from_entries(train_entries, context, every_question=True)
         feedback = load_feedback_pairs(self.feedback, context)
         for _ in range(self.feedback_repeat):
             train = train + feedback

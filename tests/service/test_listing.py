@@ -79,6 +79,7 @@ def test_pages_hold_every_entry_once_with_its_content(
         assert entry == {
             "id": known.entry_id,
             "question": known.question,
+            "questions": list(known.questions),
             "answer": known.answer,
             "source": known.source,
         }
