@@ -97,7 +97,7 @@ class CalibrationPolicy(NamedTuple):
     """
 
     target_precision: float
-    min_reviewed: int = 50
+    min_reviewed: int = 30
     min_answered: int = 20
     z: float = 1.0
 

@@ -98,7 +98,7 @@ class Settings(BaseSettings):
         "(faq_core.calibration) once there are enough; FAQ_MIN_CONFIDENCE overrides it",
     )
     calibration_min_reviewed: int = Field(
-        50, ge=1, description="reviewed questions before the operating point moves"
+        30, ge=1, description="reviewed questions before the operating point moves"
     )
     calibration_interval_s: float = Field(
         30.0,

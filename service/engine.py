@@ -492,11 +492,24 @@ class AnswerEngine:
 
         With `reviewed` (`attached`, or `written` for an entry written for them), the questions
         are users' questions a person decided: a review of each is kept, which recalibrates the
-        operating point (faq_core.reviews)."""
+        operating point (faq_core.reviews). Without it, those of the questions that users asked
+        (the unanswered log and the feedback hold them) are reviews all the same: `attached`."""
         entry = await self._add_phrasings(entry_id, questions)
-        if reviewed is not None:
+        if reviewed is None:
+            asked = await self._asked_by_users(questions)
+            if asked:
+                await self._review(asked, "attached", entry_id, suggested)
+        else:
             await self._review(questions, reviewed, entry_id, suggested)
         return entry
+
+    async def _asked_by_users(self, questions: Sequence[str]) -> list[str]:
+        """Those of `questions` that users asked: in the unanswered log or the feedback log."""
+        unanswered = await self._store_call(self.unanswered.records.records)
+        feedback = await self._store_call(self.backend.feedback_log.records)
+        asked = {question_key(r.question) for r in unanswered}
+        asked |= {question_key(e.question) for e in feedback}
+        return [q for q in questions if question_key(q) in asked]
 
     async def _add_phrasings(self, entry_id: str, questions: Sequence[str]) -> FaqEntry:
         with self._using(write=True) as generation:

@@ -210,7 +210,7 @@ def run_protocol(
     entries: list[FaqEntry],
     asked: list[Asked],
     workdir: Path,
-    min_reviewed: int = 50,
+    min_reviewed: int = 30,
     export: Path | None = None,
 ) -> dict[str, Any]:
     earlier = [a for a in asked if a.half == "a"]

@@ -209,3 +209,18 @@ def test_the_operating_point_moves_only_after_enough_reviewed_questions(
     assert ask(keyed, "what is amazon sagemaker canvas?")["min_confidence"] == pytest.approx(
         moved["min_confidence"]
     )
+
+
+def test_users_questions_attached_as_plain_phrasings_count_as_reviews(keyed: TestClient) -> None:
+    canvas = entry_id_of(keyed, "what is amazon sagemaker canvas?")
+    asked = CANVAS[0]
+    ask(keyed, asked, **UNSURE)
+    assert eventually(lambda: suggestion_with(keyed, asked))  # it is in the unanswered log
+    written_by_the_team = "amazon's no-code sagemaker tool"
+    body = {"questions": [asked, written_by_the_team]}
+    assert keyed.post(f"/answers/{canvas}/questions", json=body, headers=AUTH).status_code == 201
+    fit = eventually(
+        lambda: (f := keyed.get("/manifest").json()["calibration"]["fit"]) and f["reviewed"] and f
+    )
+    assert fit, keyed.get("/manifest").json()["calibration"]
+    assert fit["reviewed"] == 1  # the user's question; the team's phrasing is no review
