@@ -20,8 +20,8 @@ import argparse
 import json
 import os
 import random
+import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -75,8 +75,9 @@ def with_phrasings(data: Path, out: Path, per_entry: int, seed: int = 7) -> int:
     return total
 
 
-def index(data: Path, store: Path, model: Path) -> dict[str, Any]:
-    env = {
+def _env(model: Path, store: Path) -> dict[str, str]:
+    """The indexer's and the service's settings: this servable on this embedded store, fp32."""
+    return {
         **os.environ,
         "FAQ_MODEL_PATH": str(model.resolve()),
         "FAQ_STORE_PATH": str(store),
@@ -84,21 +85,18 @@ def index(data: Path, store: Path, model: Path) -> dict[str, Any]:
         "HF_HUB_OFFLINE": "1",
         "TOKENIZERS_PARALLELISM": "false",
     }
-    return run_json([sys.executable, "-m", "indexer", "--data", str(data), "--quiet"], env)
+
+
+def index(data: Path, store: Path, model: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "indexer", "--data", str(data), "--quiet"]
+    return run_json(command, _env(model, store))
 
 
 def added_to_answered(store: Path, model: Path, probes: int, work: Path) -> dict[str, Any]:
     """Seconds from sending a new phrasing to an /ask of it returning it matched."""
     copy = work / "store-probe"
-    subprocess.run(["cp", "-a", str(store), str(copy)], check=True)
-    env = {
-        **os.environ,
-        "FAQ_MODEL_PATH": str(model.resolve()),
-        "FAQ_STORE_PATH": str(copy),
-        "FAQ_QUANTIZE": "none",
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
+    shutil.copytree(store, copy)
+    env = _env(model, copy)
     port = 18900
     command = [sys.executable, "-m", "service", "--port", str(port), "--log-level", "warning"]
     seconds, matched = [], 0

@@ -20,6 +20,7 @@ from faq_core.settings import Settings
 from indexer.run import run_index
 from tests.service.conftest import ServerProcess, StandIn, copy_store
 from tests.support.backends import BACKENDS
+from tests.support.waiting import eventually
 
 FAQ_QUESTION = "what is amazon sagemaker canvas?"
 ADDED = ["tell me about sagemaker canvas", "sagemaker canvas: no code ml?"]
@@ -72,15 +73,6 @@ def entry_of(client: httpx.Client, question: str) -> dict[str, Any]:
     assert first["question"] == question
     entry: dict[str, Any] = client.get(f"/answers/{first['id']}").json()
     return entry
-
-
-def eventually(check: Any, timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.2)
 
 
 def test_phrasings_and_decisions_acknowledged_right_before_sigkill_survive(

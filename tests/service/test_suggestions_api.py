@@ -5,7 +5,7 @@ away for good; the reviews recalibrate the operating point once there are enough
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from faq_core.settings import Settings
 from service.app import create_app
 from tests.service.test_api import assert_error
+from tests.support.waiting import eventually
 
 KEY = "suggestions-test-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
@@ -48,16 +49,6 @@ def ask(client: TestClient, question: str, **extra: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:
-    """`check()` once it is truthy (the logs are written off the request path)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.1)
 
 
 def suggestions(client: TestClient) -> list[dict[str, Any]]:
