@@ -275,6 +275,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", type=Path, help="servable directory (default FAQ_MODEL_PATH)")
     parser.add_argument("--faq", type=Path, default=STACKFAQ, help="protocol folder")
     parser.add_argument(
+        "--plot",
+        type=Path,
+        help="draw the figures of this run, and of earlier runs' JSON given as --with NAME=FILE",
+    )
+    parser.add_argument(
+        "--with",
+        dest="others",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="another FAQ's report (this command's JSON output) to draw beside this one",
+    )
+    parser.add_argument(
         "--export",
         type=Path,
         help="write the accepted phrasings of the missed earlier questions as `faq-feedback "
@@ -291,6 +304,14 @@ def main(argv: list[str] | None = None) -> None:
         report = run_protocol(servable, entries, asked, Path(workdir), export=args.export)
     report["faq"] = str(args.faq)
     print(json.dumps(report, indent=2))
+    if args.plot is not None:
+        from training.plots import plot_phrasings_protocol
+
+        reports = {args.faq.name: report}
+        for item in args.others:
+            name, _, path = item.partition("=")
+            reports[name] = json.loads(Path(path).read_text())
+        plot_phrasings_protocol(reports, args.plot)
 
 
 def replace_model(settings: Settings, model: Path) -> Settings:

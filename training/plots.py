@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -94,6 +95,41 @@ def plot_reliability(
     bottom.set_xlabel("confidence in the first entry")
     bottom.set_ylabel("questions")
     bottom.set_xlim(0, 1)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+def plot_phrasings_protocol(reports: dict[str, dict[str, Any]], out: Path) -> None:
+    """The phrasings protocol (training.phrasings_eval), one panel per FAQ: for each step, how
+    often the first entry is right, the questions answered and right, and the precision when
+    answering."""
+    steps = [
+        ("before", "before"),
+        ("attach_missed", "missed\nattached"),
+        ("attach_missed_recalibrated", "missed attached,\nrecalibrated"),
+        ("attach_all", "all\nattached"),
+        ("attach_all_recalibrated", "all attached,\nrecalibrated"),
+        ("missed_as_entries", "missed as\nentries"),
+    ]
+    measures = [
+        ("right_first", "right first"),
+        ("answered_and_right", "answered and right"),
+        ("precision_when_answering", "precision when answering"),
+    ]
+    fig, axes = plt.subplots(len(reports), 1, figsize=(12.5, 3.6 * len(reports)), squeeze=False)
+    width = 0.8 / len(measures)
+    for ax, (name, report) in zip(axes[:, 0], reports.items(), strict=True):
+        present = [(key, label) for key, label in steps if key in report]
+        x = np.arange(len(present))
+        for i, (measure, label) in enumerate(measures):
+            values = [report[key].get(measure) or 0.0 for key, _ in present]
+            bars = ax.bar(x + (i - 1) * width, values, width, label=label)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        ax.set_xticks(x, [label for _, label in present], fontsize=8)
+        ax.set_ylim(0, 1.1)
+        ax.set_title(f"{name}: asking the later half of its users' questions", fontsize=10)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
