@@ -141,7 +141,8 @@ class AnswerEngine:
         )
         self.calibration = CalibrationBook(reviews, settings)
         self._calibrated_at = 0.0
-        self._refits: set[asyncio.Task[None]] = set()
+        self._refitting: asyncio.Task[None] | None = None
+        self._refit_again = False
 
     @classmethod
     def open(
@@ -613,10 +614,20 @@ class AnswerEngine:
         return rejected
 
     def _refit_soon(self) -> None:
-        """Refit the operating point in the background (a decision was just made)."""
-        task = asyncio.ensure_future(self.calibrate())
-        self._refits.add(task)
-        task.add_done_callback(self._refits.discard)
+        """Refit the operating point in the background (a decision was just made). A burst of
+        decisions costs two refits at most: the one running, and one after it for what came
+        meanwhile."""
+        self._refit_again = True
+        if self._refitting is None or self._refitting.done():
+            self._refitting = asyncio.ensure_future(self._refit_while_asked())
+
+    async def _refit_while_asked(self) -> None:
+        while self._refit_again:
+            self._refit_again = False
+            try:
+                await self.calibrate()
+            except Exception:  # the next decision or the watcher tries again
+                log.exception("refitting the operating point failed")
 
     async def calibrate(self) -> None:
         """Refit the operating point on the reviews, when they or the generation changed."""
