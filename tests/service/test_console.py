@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_play
 from faq_core.store.edge import EdgeBackend
 from tests.service.conftest import ServerProcess, copy_store
 from tests.support.browser import DESKTOP, PHONE, launch
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.slow
 
@@ -31,6 +32,16 @@ KEY_STORAGE = "faq-api-key"
 # A user's wording for row 19 of the indexed slice ("how do i disable billing?"), not its text.
 PARAPHRASE = ("how can i turn off billing for my project", 19)
 UNCOVERED = "can i pay my invoice with seashells at the front desk?"
+# Asked with this, the service answers nothing: the questions go to the unanswered log, and from
+# there (their closest entry being plausible) to the suggestions, as users' questions would.
+UNSURE = {"min_confidence": 1.0}
+# Users' wordings of row 6 ("what is amazon sagemaker canvas?") and row 78 ("what is aws glue?").
+CANVAS = [
+    "tell me about sagemaker canvas",
+    "sagemaker canvas what is it",
+    "what's sagemaker canvas",
+]
+GLUE = ["tell me what aws glue is", "aws glue, what does it do"]
 # The console's first load (page, script, style sheet), in bytes transferred.
 PAGE_WEIGHT_BUDGET = 64 * 1024
 
@@ -112,6 +123,14 @@ def api(server: ServerProcess, method: str, path: str, **kwargs: object) -> http
     return httpx.request(method, server.url + path, headers=headers, timeout=30, **kwargs)  # type: ignore[arg-type]
 
 
+def entry_of(server: ServerProcess, faq_question: str) -> dict[str, Any]:
+    """The entry whose FAQ question this is, with its questions (found by asking it)."""
+    first = api(server, "POST", "/ask", json={"question": faq_question}).json()["answers"][0]
+    assert first["question"] == faq_question
+    entry: dict[str, Any] = api(server, "GET", f"/answers/{first['id']}").json()
+    return entry
+
+
 # ---- Ask --------------------------------------------------------------------------------------
 
 
@@ -135,6 +154,20 @@ def test_asking_shows_the_answers_with_their_question_source_and_matched_field(
     expect(first.locator('[data-field="source"]')).to_have_text(stored["source"])
     matched = {"question": "its FAQ question", "answer": "its answer"}[stored["matched"]]
     expect(first.locator('[data-field="matched"]')).to_have_text(matched)
+
+
+def test_an_answer_matched_by_an_alternate_phrasing_says_which(
+    page: Page, server: ServerProcess
+) -> None:
+    entry = entry_of(server, "what do lightsail snapshots cost?")
+    phrasing = "price of a lightsail snapshot"
+    body = {"questions": [phrasing]}
+    assert api(server, "POST", f"/answers/{entry['id']}/questions", json=body).status_code == 201
+    first = ask(page, phrasing).first
+    expect(first.locator('[data-field="question"]')).to_have_text(entry["question"])
+    expect(first.locator('[data-field="matched"]')).to_have_text(
+        f"an alternate phrasing: “{phrasing}”"
+    )
 
 
 def test_thumbs_down_stores_a_feedback_event(
@@ -228,7 +261,14 @@ def test_an_unanswered_question_is_answered_once_an_answer_is_written_for_it(
     expect(group.get_by_label("Question")).to_have_value(UNCOVERED)
     answer = "we take card payments only; seashells are not accepted anywhere."
     group.get_by_label("Answer").fill(answer)
-    group.get_by_role("button", name="Save the answer").click()
+    # The group's questions go to the new entry as reviews: questions it was written for.
+    with page.expect_request(
+        lambda request: request.method == "POST" and request.url.endswith("/questions")
+    ) as reviewed:
+        group.get_by_role("button", name="Save the answer").click()
+    assert reviewed.value.post_data_json == {"questions": [UNCOVERED], "reviewed": "written"}
+    response = reviewed.value.response()
+    assert response is not None and response.status == 201
     expect(group.locator(":scope > .status")).to_contain_text(
         re.compile(r"Saved\. (\d+) of \1 questions of this group are now answered")
     )
@@ -240,6 +280,105 @@ def test_an_unanswered_question_is_answered_once_an_answer_is_written_for_it(
     cards = ask(page, UNCOVERED)
     expect(page.locator("#ask-verdict")).to_contain_text("Answered")
     expect(cards.first.locator('[data-field="answer"]')).to_have_text(answer)
+
+
+def test_an_unanswered_group_attached_to_an_existing_entry_is_answered(
+    page: Page, server: ServerProcess
+) -> None:
+    for question in GLUE:
+        assert (
+            api(server, "POST", "/ask", json={"question": question, **UNSURE}).json()["answered"]
+            is False
+        )
+
+    def logged() -> dict[str, Any] | None:
+        groups = api(server, "GET", "/unanswered?limit=500").json()["groups"]
+        return next((g for g in groups if GLUE[0] in g["questions"]), None)
+
+    logged_group = eventually(logged)
+    assert logged_group and logged_group["best_candidate"], logged_group
+    closest = api(server, "GET", f"/answers/{logged_group['best_candidate']['id']}").json()
+    glue = entry_of(server, "what is aws glue?")
+
+    page.goto(server.url + "/#unanswered")
+    group = page.locator("#groups > li").filter(has_text=GLUE[0])
+    # The closest entry is shown by its FAQ question (which opens it) and its answer.
+    expect(group.locator(".closest").get_by_role("button")).to_have_text(closest["question"])
+    expect(group.locator(".closest")).to_contain_text(closest["answer"][:100])
+    group.get_by_role("button", name="Attach to an existing entry").click()
+    picker = group.locator("form.picker")
+    expect(picker.get_by_label("Find the entry by meaning")).to_have_value(
+        logged_group["questions"][0]
+    )
+    picker.get_by_role("radio", name=re.compile(r"^what is aws glue\?")).check()
+    picker.get_by_role("button", name="Attach the group's questions to it").click()
+    expect(group.locator(":scope > .status")).to_contain_text(
+        re.compile(r"Attached\. (\d+) of \1 questions of this group are now answered")
+    )
+    expect(group.locator(".recheck li").first).to_have_text(
+        f"Answered by “what is aws glue?”: {logged_group['questions'][0]}"
+    )
+    attached = api(server, "GET", f"/answers/{glue['id']}").json()["questions"]
+    assert set(logged_group["questions"]) <= set(attached)
+
+
+# ---- Suggestions ------------------------------------------------------------------------------
+
+
+def test_a_suggestion_from_traffic_is_accepted_in_part_and_the_rest_rejected(
+    page: Page, server: ServerProcess
+) -> None:
+    for question in CANVAS:
+        assert (
+            api(server, "POST", "/ask", json={"question": question, **UNSURE}).json()["answered"]
+            is False
+        )
+
+    def suggested(question: str) -> dict[str, Any] | None:
+        found = api(server, "GET", "/suggestions?limit=500").json()["suggestions"]
+        return next((s for s in found if question in s["questions"]), None)
+
+    made = eventually(lambda: (s := suggested(CANVAS[0])) and len(s["questions"]) == 3 and s)
+    assert made, suggested(CANVAS[0])
+    faq_question = made["entry"]["question"]
+    assert faq_question == "what is amazon sagemaker canvas?"
+
+    page.goto(server.url + "/#suggestions")
+    card = page.locator("#suggestions > li").filter(has_text=CANVAS[0])
+    expect(card.locator("h2")).to_have_text(faq_question)
+    expect(card).to_contain_text(made["entry"]["answer"][:100])
+    boxes = card.get_by_role("checkbox")
+    expect(boxes).to_have_count(3)
+    for box in boxes.all():
+        expect(box).to_be_checked()
+    expect(card).to_contain_text("Seen 3 times")
+    expect(card).to_contain_text("Why: not answered 3 times while this entry was the closest.")
+
+    # By keyboard: uncheck one, then Accept the other two.
+    card.get_by_label(CANVAS[2]).focus()
+    page.keyboard.press("Space")
+    expect(card.get_by_label(CANVAS[2])).not_to_be_checked()
+    accept = card.get_by_role("button", name="Accept")
+    for _ in range(10):
+        if accept.evaluate("b => b === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    status = page.locator("#view-suggestions > .status")
+    expect(status).to_have_text(
+        f"Accepted: 2 questions attached to “{faq_question}”; "
+        "the service answers with it from now on."
+    )
+    questions = api(server, "GET", f"/answers/{made['entry_id']}").json()["questions"]
+    assert set(CANVAS[:2]) <= set(questions) and CANVAS[2] not in questions
+
+    # The rest stays, under a new id: rejected, it is gone for good.
+    rest = page.locator("#suggestions > li").filter(has_text=CANVAS[2])
+    expect(rest.get_by_role("checkbox")).to_have_count(1)
+    rest.get_by_role("button", name="Reject").click()
+    expect(status).to_have_text(f"Rejected: 1 question never proposed for “{faq_question}” again.")
+    expect(page.locator("#suggestions > li").filter(has_text=CANVAS[2])).to_have_count(0)
+    assert suggested(CANVAS[2]) is None
 
 
 # ---- Entries ----------------------------------------------------------------------------------
@@ -358,6 +497,47 @@ def test_deleting_an_entry_removes_it_from_the_service(page: Page, server: Serve
     expect(source_select(page)).to_contain_text(f"hetzner ({before - 1})")
 
 
+def test_the_entry_dialog_shows_adds_and_removes_alternate_phrasings_and_edits_carry_them(
+    page: Page, server: ServerProcess
+) -> None:
+    entry = entry_of(server, "what is azure policy?")
+    given = ["explain azure policy", "azure policy: what does it do"]
+    body = {"questions": given}
+    assert api(server, "POST", f"/answers/{entry['id']}/questions", json=body).status_code == 201
+    choose_source(page, "azure")
+    page.get_by_role("button", name=entry["question"]).click()
+    dialog = page.locator("#entry-dialog")
+    phrasings = dialog.locator("#entry-phrasings > li > span")
+    expect(phrasings).to_have_text(given)
+    status = dialog.locator(":scope > .status")
+
+    dialog.get_by_role("button", name=f"Remove “{given[0]}”").click()
+    expect(status).to_have_text(f"Removed “{given[0]}”: the entry no longer matches it.")
+    expect(phrasings).to_have_text(given[1:])
+    stored = api(server, "GET", f"/answers/{entry['id']}").json()["questions"]
+    assert stored == [entry["question"], given[1]]
+
+    field = dialog.get_by_label("Add an alternate phrasing")
+    field.fill("what are azure policies for")
+    field.press("Enter")
+    expect(phrasings).to_have_text([given[1], "what are azure policies for"])
+
+    # A new answer is a new entry (a new id): the phrasings go with it.
+    dialog.get_by_role("button", name="Edit").click()
+    expect(dialog.get_by_label("Alternate phrasings (one per line)")).to_have_value(
+        f"{given[1]}\nwhat are azure policies for"
+    )
+    dialog.get_by_label("Answer").fill("azure policy checks your resources against your rules.")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator("#view-entries > .status")).to_contain_text(f"the old one ({entry['id']})")
+    (edited,) = [
+        e
+        for e in api(server, "GET", "/answers?source=azure").json()["entries"]
+        if e["question"] == entry["question"]
+    ]
+    assert edited["questions"] == [entry["question"], given[1], "what are azure policies for"]
+
+
 IMPORT_CSV = """question,answer,source,filename
 how do i rename an imported entry?,open it and press edit.,console-import,import.csv
 "what if a value has a comma, like this?","it is quoted, as csv says.",console-import,import.csv
@@ -413,6 +593,44 @@ def test_importing_json_lines_reports_each_bad_line(page: Page, server: ServerPr
     assert len(listed) == 2
 
 
+def test_importing_alternate_phrasings_from_csv_and_json_lines(
+    page: Page, server: ServerProcess
+) -> None:
+    """CSV's `alternates` cell (one phrasing a line) and JSON Lines' `questions` (the FAQ
+    question first), as faq-index reads them; a row giving both `question` and a different
+    first of `questions` is refused as faq-index refuses it."""
+    csv = (
+        "question,answer,source,alternates\n"
+        'how do i pause my plan?,settings > plan > pause.,console-alt,"can i freeze my plan\n'
+        'put my plan on hold"\n'
+    )
+    lines = [
+        {"questions": ["how do i resume my plan?", "unfreeze my plan"], "answer": "press resume."},
+        {"question": "a?", "questions": ["b?"], "answer": "c."},
+    ]
+    jsonl = "\n".join(json.dumps({**line, "source": "console-alt"}) for line in lines)
+    page.goto(page.url.split("#")[0] + "#entries")
+    form = page.locator("#import-form")
+    status = page.locator(".import > .status")
+    for name, text, reported in [
+        ("alt.csv", csv, "alt.csv: 1 of 1 rows imported, 0 refused."),
+        ("alt.jsonl", jsonl, "alt.jsonl: 1 of 2 rows imported, 1 refused."),
+    ]:
+        form.get_by_label("File").set_input_files(
+            {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
+        )
+        form.get_by_role("button", name="Import").click()
+        expect(status).to_have_text(reported)
+    expect(page.locator("#import-report tbody tr td")).to_have_text(
+        ["2", "field 'question' differs from the first of 'questions': give one of them"]
+    )
+    listed = api(server, "GET", "/answers?source=console-alt").json()["entries"]
+    assert sorted(e["questions"] for e in listed) == [
+        ["how do i pause my plan?", "can i freeze my plan", "put my plan on hold"],
+        ["how do i resume my plan?", "unfreeze my plan"],
+    ]
+
+
 # ---- Model ------------------------------------------------------------------------------------
 
 
@@ -442,12 +660,64 @@ def test_the_model_card_shows_the_servable_its_metrics_and_its_plots(
     expect(page.locator("#model-operating")).to_contain_text(
         f"{manifest['threshold']['score']:.3f}"
     )
+    # The point /ask answers at, and why: the servable's own until enough reviewed questions.
+    calibration = manifest["calibration"]
+    expect(page.locator("#model-operating")).to_contain_text(
+        f"at least {round(calibration['min_confidence'] * 100)}% ({calibration['why']})"
+    )
+    own = round(calibration["servable_min_confidence"] * 100)
+    expect(page.locator("#model-calibration")).to_contain_text(f"The servable's own point{own}%")
+    assert calibration["min_reviewed"] > 10  # this module's tests review fewer questions
+    expect(page.locator("#model-calibration-state")).to_have_text(
+        re.compile(rf"^Not yet: \d+ of {calibration['min_reviewed']} reviewed questions\.")
+    )
     images = page.locator("#model-plots img")
     expect(images).to_have_count(len(manifest["plots"]))
     for image in images.all():
         image.scroll_into_view_if_needed()
         expect(image).to_have_js_property("complete", True)
         assert image.evaluate("i => i.naturalWidth") > 100
+
+
+def test_a_fitted_operating_point_is_shown_with_what_it_was_fitted_on(
+    page: Page, server: ServerProcess
+) -> None:
+    """The service's manifest with a stand-in `calibration` (named as such: this module's
+    server sees too few reviewed questions to fit one), shaped as the service sends it."""
+    manifest = api(server, "GET", "/manifest").json()
+    why = "calibrated on this FAQ's reviewed questions"
+    reason = "keeps 90% of 64 reviewed questions right"
+    fit = {"min_confidence": 0.62, "reviewed": 64, "answered": 41, "precision": 0.9268}
+    manifest["calibration"] |= {
+        "min_confidence": 0.62,
+        "why": why,
+        "fit": fit | {"reason": reason, "fitted_at": "2026-12-06T10:00:00Z"},
+    }
+    page.route("**/manifest", lambda route: route.fulfill(json=manifest))
+    page.goto(server.url + "/#model")
+    expect(page.locator("#model-operating")).to_contain_text(f"at least 62% ({why})")
+    expect(page.locator("#model-calibration-state")).to_have_text(
+        "Fitted on 64 reviewed questions."
+    )
+    facts = page.locator("#model-calibration > div")
+    expect(facts.locator("dt")).to_have_text(
+        [
+            "Answers at",
+            "Why",
+            "The servable's own point",
+            "Fitted point",
+            "Reviewed questions",
+            "Answered at that point",
+            "Right of those",
+            "How it was chosen",
+            "Last fitted",
+        ]
+    )
+    own = f"{round(manifest['calibration']['servable_min_confidence'] * 100)}%"
+    expect(facts.locator("dd").nth(2)).to_have_text(own)
+    expect(facts.locator("dd").nth(3)).to_have_text("62%")
+    expect(facts.locator("dd").nth(6)).to_have_text("93%")
+    expect(facts.locator("dd").nth(7)).to_have_text(reason)
 
 
 # ---- accessibility and weight -----------------------------------------------------------------
@@ -526,9 +796,10 @@ def test_the_skip_link_moves_to_the_view_and_keeps_it(page: Page, server: Server
 def test_an_entry_opened_from_unanswered_and_deleted_is_reported_there(
     page: Page, server: ServerProcess
 ) -> None:
-    """The entry dialog also opens from a group's closest entry, and says what it did in the
-    Unanswered view. The group comes from a canned `GET /unanswered` answer (a stand-in, named
-    as such, until issue 20 is merged); the entry and its deletion are real."""
+    """The entry dialog also opens from a group's closest entry (its FAQ question, shown with
+    its answer), and says what it did in the Unanswered view. The group comes from a canned
+    `GET /unanswered` answer (a stand-in, named as such, until issue 20 is merged); the entry
+    and its deletion are real."""
     entry = {"question": "where is the status page?", "answer": "status.example.org."}
     (entry_id,) = api(server, "POST", "/answers", json={"entries": [entry]}).json()["ids"]
     group = {
@@ -545,7 +816,8 @@ def test_an_entry_opened_from_unanswered_and_deleted_is_reported_there(
     card = page.locator("#groups > li")
     expect(card).to_contain_text("Asked 2 times")
     expect(card).to_contain_text("(confidence 42%)")
-    card.get_by_role("button", name="the closest entry").click()
+    expect(card.locator(".closest")).to_contain_text(entry["answer"])
+    card.get_by_role("button", name=entry["question"]).click()
     dialog = page.locator("#entry-dialog")
     expect(dialog.locator('[data-field="answer"]')).to_have_text(entry["answer"])
     dialog.get_by_role("button", name="Delete").click()
@@ -562,12 +834,18 @@ def test_every_view_fits_the_width_of_the_screen(
 ) -> None:
     with console_tab(browser, server, key=API_KEY, viewport=viewport) as page:
         ask(page, "how do i disable billing?")
-        for view in ("ask", "entries", "model"):
+        for view in ("ask", "unanswered", "entries", "suggestions", "model"):
             page.goto(f"{server.url}/#{view}")
             if view == "entries":
                 expect(page.locator("#entries-table tbody tr").first).to_be_visible()
             if view == "model":
                 expect(page.locator("#model-card")).to_be_visible()
+            if view == "unanswered":
+                loaded = re.compile(r"^(?!Loading)(.|\n)+")
+                expect(page.locator("#view-unanswered > .status")).to_have_text(loaded)
+            if view == "suggestions":
+                shown = page.locator("#suggestions > li, #suggestions-empty")
+                expect(shown.first).to_be_visible()
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= viewport["width"], (view, width)
 
