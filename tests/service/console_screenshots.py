@@ -1,13 +1,17 @@
-"""Screenshots of the support console, for docs/console/: each view at 1280x800, the Ask view on a
-phone (390x844), and the first load's weight.
+"""Screenshots of the support console, for docs/console/: each view at 1280x800, the entry dialog,
+the Ask view on a phone (390x844), and the first load's weight.
 
     python -m tests.service.console_screenshots --model var/model \\
         --data ../shared/data/cloud_faq/val.jsonl --out docs/console
 
 It indexes the first `--lines` of the data file into a temporary store with the servable, starts
-`faq-serve` on it, and drives Debian's Chromium through the views. A service without
-`GET /unanswered` (before issue 20) gets a canned answer for that one request, shaped as the
-contract says and printed as such, so that the view can still be seen.
+`faq-serve` on it, and drives Debian's Chromium through the views. Users' traffic is made up:
+questions no entry answers, and wordings of three entries asked at `min_confidence` 1.0 so that
+they go unanswered and become suggestions; those are accepted after the Suggestions view is
+taken, which makes reviewed questions (too few to move the operating point: the Model view
+says how many of how many). A service without `GET /unanswered` (before issue 20) gets a canned
+answer for that one request, shaped as the contract says and printed as such, so that the view
+can still be seen.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import tempfile
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,6 +31,7 @@ from faq_core.settings import Settings
 from indexer.run import run_index
 from tests.service.conftest import ServerProcess
 from tests.support.browser import DESKTOP, PHONE, launch
+from tests.support.waiting import eventually
 
 QUESTION = "how do i stop being billed for my project"
 UNCOVERED = [
@@ -33,10 +39,25 @@ UNCOVERED = [
     ["is there a student discount?", "do students get a discount on the pro plan?"],
     ["can i get a printed copy of my contract by post?"],
 ]
-IMPORT_CSV = """question,answer,source
-how do i add a second admin?,open settings > team and invite them as admin.,console
-how do i close my account?,,console
-can i change my billing currency?,yes: settings > billing > currency.,console
+# Wordings of entries in the first lines of val.jsonl, asked so that the service answers none.
+SUGGESTED = {
+    "what is amazon sagemaker canvas?": [
+        "tell me about sagemaker canvas",
+        "sagemaker canvas what is it",
+        "what's sagemaker canvas",
+    ],
+    "what kinds of servers are in the server auction?": [
+        "which servers can i get in the hetzner auction",
+        "hetzner server auction: what's there",
+    ],
+    "what is aws glue?": ["tell me what aws glue is", "aws glue, what does it do"],
+}
+UNSURE = {"min_confidence": 1.0}
+IMPORT_CSV = """question,answer,source,alternates
+how do i add a second admin?,settings > team: invite them as admin.,console,"add another admin
+invite an admin"
+how do i close my account?,,console,
+can i change my billing currency?,yes: settings > billing > currency.,console,
 """
 
 
@@ -68,12 +89,34 @@ def shoot(page: Page, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def waited(check: Callable[[], object], what: str) -> None:
+    """Wait for what the service does off the request path (its logs, its refits)."""
+    if not eventually(check):
+        raise TimeoutError(f"no {what} in time")
+
+
+def suggestions(server: ServerProcess) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = httpx.get(f"{server.url}/suggestions", timeout=30).json()[
+        "suggestions"
+    ]
+    return found
+
+
+def suggested(server: ServerProcess) -> set[str]:
+    """The questions the service suggests now, whatever the entry."""
+    return {q for s in suggestions(server) for q in s["questions"]}
+
+
 def take(server: ServerProcess, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     has_unanswered = httpx.get(f"{server.url}/unanswered", timeout=30).status_code != 404
     if has_unanswered:
         for question in itertools.chain.from_iterable(UNCOVERED):
             httpx.post(f"{server.url}/ask", json={"question": question}, timeout=30)
+        for question in itertools.chain.from_iterable(SUGGESTED.values()):
+            httpx.post(f"{server.url}/ask", json={"question": question, **UNSURE}, timeout=30)
+        wanted = set(itertools.chain.from_iterable(SUGGESTED.values()))
+        waited(lambda: wanted <= suggested(server), "suggestions")
     else:
         print("this service has no GET /unanswered: unanswered.png shows a canned answer")
         canned = canned_unanswered(server)
@@ -104,9 +147,36 @@ def take(server: ServerProcess, out: Path) -> None:
         page.goto(server.url + "/#unanswered")
         group = page.locator("#groups > li").first
         expect(group).to_be_visible()
-        group.get_by_role("button", name="Write an answer").click()
-        group.get_by_label("Answer").fill("Yes: choose 'invoice' at checkout and send us the PO.")
+        if has_unanswered:
+            # Each group with the entry the service found closest, by its question and answer.
+            expect(group.locator(".closest-question button")).to_be_visible()
+        else:
+            group.get_by_role("button", name="Write an answer").click()
+            group.get_by_label("Answer").fill(
+                "Yes: choose 'invoice' at checkout and send us the PO."
+            )
         shoot(page, out / "unanswered.png")
+
+        if has_unanswered:
+            page.goto(server.url + "/#suggestions")
+            cards = page.locator("#suggestions > li")
+            expect(cards.first).to_be_visible()
+            cards.first.get_by_role("checkbox").last.uncheck()
+            # The last suggestion (the least asked), to be attached to another entry: the
+            # entries found by meaning for its first question, the suggested one left out.
+            cards.last.get_by_role("button", name="Attach to another entry…").click()
+            expect(cards.last.get_by_role("radio").first).to_be_visible()
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out / "suggestions.png"), full_page=True)
+            print(f"wrote {out / 'suggestions.png'} (the whole page)")
+            # Accept those made up as wordings of their entries (not what the questions no entry
+            # answers may have made): reviewed questions, which the operating point is refitted on.
+            reviewed = 0
+            for suggestion in suggestions(server):
+                if suggestion["entry"]["question"] in SUGGESTED:
+                    path = f"/suggestions/{suggestion['id']}/accept"
+                    response = httpx.post(server.url + path, timeout=30)
+                    reviewed += len(response.raise_for_status().json()["questions"])
 
         page.goto(server.url + "/#entries")
         expect(page.locator("#entries-table tbody tr").first).to_be_visible()
@@ -118,6 +188,24 @@ def take(server: ServerProcess, out: Path) -> None:
         expect(page.locator("#import-report")).to_be_visible()
         page.locator(".import").scroll_into_view_if_needed()
         shoot(page, out / "entries-import.png")
+
+        page.get_by_role("search").get_by_label("Search by meaning").fill("sagemaker canvas")
+        page.get_by_role("search").get_by_role("button", name="Search").click()
+        canvas = page.get_by_role("button", name="what is amazon sagemaker canvas?")
+        canvas.click()
+        dialog = page.locator("#entry-dialog")
+        expect(dialog.locator("#entry-phrasings > li").first).to_be_visible()
+        shoot(page, out / "entry-dialog.png")
+        dialog.get_by_role("button", name="Close").click()
+
+        if has_unanswered:
+
+            def fitted() -> bool:
+                manifest = httpx.get(f"{server.url}/manifest", timeout=30).json()
+                fit = manifest["calibration"]["fit"]
+                return bool(fit and fit["reviewed"] >= reviewed)
+
+            waited(fitted, "refit on the reviewed questions")
 
         page.goto(server.url + "/#model")
         expect(page.locator("#model-card")).to_be_visible()
@@ -150,7 +238,11 @@ def main() -> None:
         settings = Settings(model_path=args.model, store_path=store, device="cpu")
         run_index(data, settings, progress=False)
         server = ServerProcess(
-            {"FAQ_MODEL_PATH": str(args.model), "FAQ_STORE_PATH": str(store), "FAQ_DEVICE": "cpu"}
+            {
+                "FAQ_MODEL_PATH": str(args.model),
+                "FAQ_STORE_PATH": str(store),
+                "FAQ_DEVICE": "cpu",
+            }
         )
         server.start()
         try:
