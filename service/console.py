@@ -7,6 +7,7 @@ Content-Security-Policy lets it load nothing but them and talk to nothing but th
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, HTTPException
@@ -67,6 +68,9 @@ async def model_plot(name: str, settings: SettingsDep) -> FileResponse:
 
 
 def install_console(app: FastAPI) -> None:
-    """The page at `/`, its script and style sheet under `/console/`, the plots' route."""
+    """The page at `/`, its scripts and style sheet under `/console/`, the plots' route."""
+    # The views are ES modules, which browsers run only when served as JavaScript; Python's own
+    # table calls .js application/javascript unless the machine's /etc/mime.types says better.
+    mimetypes.add_type("text/javascript", ".js")
     app.include_router(router)
     app.mount("/console", StaticFiles(directory=CONSOLE_DIR), name="console")
