@@ -29,7 +29,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -116,7 +116,23 @@ def ask_all(
     return outcomes
 
 
-def figures(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+class Decided(Protocol):
+    """What the figures read of one question asked: `Outcome`, or an `/ask` response."""
+
+    @property
+    def asked(self) -> Asked: ...
+
+    @property
+    def answered(self) -> bool: ...
+
+    @property
+    def right_first(self) -> bool: ...
+
+    @property
+    def answered_right(self) -> bool: ...
+
+
+def figures(outcomes: Sequence[Decided]) -> dict[str, Any]:
     answerable = [o for o in outcomes if o.asked.entry_id is not None]
     unanswerable = [o for o in outcomes if o.asked.entry_id is None]
     answered = [o for o in outcomes if o.answered]

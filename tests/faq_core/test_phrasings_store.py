@@ -326,3 +326,30 @@ def test_a_new_version_gets_the_runtime_entries_and_the_phrasings_added_to_any_e
         assert (again.entries, again.phrasings) == (0, 0)
     finally:
         target.close()
+
+
+def test_both_backends_answer_alike_with_phrasings(
+    tmp_path: Path,
+    layout: CollectionLayout,
+    encoded: list[EncodedEntry],
+    asked: list[tuple[str, np.ndarray]],
+) -> None:
+    """The congruence of the two backends, on entries with phrasings: the same entries, scores,
+    matches and texts, a source filter included."""
+    stores = [make_store(kind, tmp_path / kind) for kind in BACKENDS]
+    try:
+        for store in stores:
+            store.open(layout, create=True)
+            store.upsert(encoded)
+        requests = [SearchRequest(v, 4) for _, v in asked[:40]]
+        requests += [SearchRequest(v, 2, source="stackfaq") for _, v in asked[40:50]]
+        edge, server = (store.search_each(requests) for store in stores)
+        for mine, theirs in zip(edge, server, strict=True):
+            assert [(h.entry.entry_id, h.matched, h.matched_text) for h in mine] == [
+                (h.entry.entry_id, h.matched, h.matched_text) for h in theirs
+            ]
+            assert [h.score for h in mine] == pytest.approx([h.score for h in theirs], abs=1e-3)
+        assert stores[0].count() == stores[1].count() == len(encoded)
+    finally:
+        for store in stores:
+            store.close()

@@ -215,3 +215,20 @@ def test_users_questions_attached_as_plain_phrasings_count_as_reviews(keyed: Tes
     )
     assert fit, keyed.get("/manifest").json()["calibration"]
     assert fit["reviewed"] == 1  # the user's question; the team's phrasing is no review
+
+
+def test_calibration_turned_off_keeps_the_servables_point(app_settings: Settings) -> None:
+    settings = app_settings.model_copy(
+        update={"calibrate": False, "calibration_min_reviewed": 1, "calibration_interval_s": 0.2}
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        canvas = entry_id_of(client, "what is amazon sagemaker canvas?")
+        body = {"questions": CANVAS, "reviewed": "attached"}
+        assert client.post(f"/answers/{canvas}/questions", json=body).status_code == 201
+        time.sleep(1)
+        calibration = client.get("/manifest").json()["calibration"]
+        assert calibration["enabled"] is False
+        assert calibration["fit"] is None
+        assert calibration["min_confidence"] == calibration["servable_min_confidence"]
+        asked = ask(client, CANVAS[0])
+        assert asked["min_confidence"] == pytest.approx(calibration["servable_min_confidence"])
