@@ -40,6 +40,7 @@ class CalibrationBook:
         self._min_reviewed = settings.calibration_min_reviewed
         self.current: Calibration | None = None
         self.fitted_at: str | None = None
+        self._reviews = 0  # in the log at the last fit
         self._fitted_for: tuple[Any, ...] | None = None
         self._lock = asyncio.Lock()
 
@@ -92,6 +93,7 @@ class CalibrationBook:
                     fitted.reason,
                 )
             self.current, self._fitted_for, self.fitted_at = fitted, signature, utc_now()
+            self._reviews = len(reviews)
 
     @staticmethod
     async def _vectors(reviews: Sequence[Review], model_id: str, encode: Encode) -> np.ndarray:
@@ -130,6 +132,9 @@ class CalibrationBook:
             if fitted is None
             else {
                 "min_confidence": fitted.min_confidence,
+                # Reviews in the log; a rejection tells nothing once its entry no longer comes
+                # first, so fewer of them may be `reviewed` questions fitted on.
+                "reviews": self._reviews,
                 "reviewed": fitted.reviewed,
                 "answered": fitted.answered,
                 "precision": None if fitted.precision is None else round(fitted.precision, 4),

@@ -110,12 +110,12 @@ def _review(client: httpx.Client, earlier: list[_Outcome]) -> dict[str, int]:
 
 
 def _calibrated(client: httpx.Client, reviewed: int, timeout_s: float = 300) -> dict[str, Any]:
-    """The manifest's calibration once it is fitted on at least `reviewed` reviews."""
+    """The manifest's calibration once it is fitted with at least `reviewed` reviews."""
     deadline = time.monotonic() + timeout_s
     while True:
         calibration: dict[str, Any] = client.get("/manifest").json()["calibration"]
         fit = calibration["fit"]
-        if (fit and fit["reviewed"] >= reviewed) or time.monotonic() > deadline:
+        if (fit and fit["reviews"] >= reviewed) or time.monotonic() > deadline:
             return calibration
         time.sleep(1)
 
