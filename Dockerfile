@@ -41,10 +41,13 @@ out = pathlib.Path('/requirements'); out.mkdir(); \
 
 # ---------------------------------------------------------------------------------------------------
 # wheel: the project itself, built once; the runtime images install the wheel, not the source tree.
+# README.md is only the package's long description, which nothing in the images reads: an empty one
+# keeps an edit of the README from building every layer after this one again.
 FROM ${PYTHON_IMAGE} AS wheel
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml ./
+RUN touch README.md
 COPY faq_core/ faq_core/
 COPY indexer/ indexer/
 COPY feedback/ feedback/
