@@ -282,7 +282,10 @@ if ! python3 -c "import urllib.request; urllib.request.urlopen('https://download
     # The build reaches this machine's loopback (--network host); pip takes the directory listing
     # of torch/ for the index's page of torch.
     ./scripts/torch_cpu_wheel.sh "$WORK/torch-index/torch"
-    port=$(free_port)
+    # The same port every run where it is free: the URL is a build argument of torch's layer, and
+    # another value would install torch again rather than take the layer from the cache.
+    port=${CHECK_TORCH_INDEX_PORT:-38611}
+    port_is_free "$port" || port=$(free_port)
     python3 -m http.server "$port" --bind 127.0.0.1 --directory "$WORK/torch-index" \
         >"$WORK/torch-index.log" 2>&1 &
     INDEX_PID=$!
