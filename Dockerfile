@@ -28,10 +28,13 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS requirements
 WORKDIR /src
 COPY pyproject.toml ./
+# The lock joins them here, so that the stages below mount it from this stage: a RUN that mounted
+# it from the build context was never taken from the cache (Docker 20.10's BuildKit).
+COPY requirements.lock /requirements/
 RUN python -c "import pathlib, tomllib; \
 project = tomllib.loads(pathlib.Path('pyproject.toml').read_text())['project']; \
 extras = project['optional-dependencies']; \
-out = pathlib.Path('/requirements'); out.mkdir(); \
+out = pathlib.Path('/requirements'); \
 (out / 'core.txt').write_text('\n'.join(project['dependencies']) + '\n'); \
 (out / 'service.txt').write_text('\n'.join(extras['service']) + '\n'); \
 (out / 'train.txt').write_text('\n'.join(extras['train']) + '\n')" \
@@ -83,10 +86,9 @@ RUN python -m venv /opt/venv \
 # quaterion-models' metadata claims Python <3.11 although its code runs on 3.11, and it pins
 # numpy <2 that the project does not need; so it alone goes in without its metadata checks, never
 # the whole install. In a layer apart from torch, so that changing either never re-installs torch.
-RUN --mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock \
-    --mount=type=bind,from=requirements,source=/requirements,target=/tmp/requirements \
+RUN --mount=type=bind,from=requirements,source=/requirements,target=/tmp/requirements \
     pip install --no-compile --no-deps --ignore-requires-python "quaterion-models==${QUATERION_MODELS_VERSION}" \
-    && pip install --no-compile --constraint /tmp/requirements.lock --requirement /tmp/requirements/core.txt
+    && pip install --no-compile --constraint /tmp/requirements/requirements.lock --requirement /tmp/requirements/core.txt
 
 # ---------------------------------------------------------------------------------------------------
 # runtime: what both images run on: the base image, the user, the directories it writes.
@@ -115,10 +117,9 @@ WORKDIR /home/faq
 # train-deps: the [train] extra and the project; --no-deps for the project, whose dependencies are
 # all in by then. The imports make a broken dependency set fail the build rather than the first run.
 FROM deps AS train-deps
-RUN --mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock \
-    --mount=type=bind,from=requirements,source=/requirements,target=/tmp/requirements \
+RUN --mount=type=bind,from=requirements,source=/requirements,target=/tmp/requirements \
     --mount=type=bind,from=wheel,source=/wheels,target=/tmp/wheels \
-    pip install --no-compile --constraint /tmp/requirements.lock --requirement /tmp/requirements/train.txt \
+    pip install --no-compile --constraint /tmp/requirements/requirements.lock --requirement /tmp/requirements/train.txt \
     && pip install --no-compile --no-deps /tmp/wheels/*.whl \
     && sh /tmp/requirements/pip-check.sh \
     && { python -m compileall -q -j 0 /opt/venv/lib > /dev/null || true; } \
@@ -143,10 +144,9 @@ CMD ["faq-train", "--help"]
 #   is compiled in memory when it is imported: slower to start, never wrong.
 FROM deps AS serve-deps
 WORKDIR /opt/venv/lib/python3.11/site-packages
-RUN --mount=type=bind,source=requirements.lock,target=/tmp/requirements.lock \
-    --mount=type=bind,from=requirements,source=/requirements,target=/tmp/requirements \
+RUN --mount=type=bind,from=requirements,source=/requirements,target=/tmp/requirements \
     --mount=type=bind,from=wheel,source=/wheels,target=/tmp/wheels \
-    pip install --no-compile --constraint /tmp/requirements.lock --requirement /tmp/requirements/service.txt \
+    pip install --no-compile --constraint /tmp/requirements/requirements.lock --requirement /tmp/requirements/service.txt \
     && pip install --no-compile --no-deps /tmp/wheels/*.whl \
     && sh /tmp/requirements/pip-check.sh \
     && rm -r training /opt/venv/bin/faq-train /opt/venv/bin/faq-eval \
