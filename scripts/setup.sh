@@ -9,13 +9,27 @@ command -v "$PYTHON" >/dev/null || PYTHON=python3
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 pip() { .venv/bin/python -m pip --disable-pip-version-check -q "$@"; }
 
-# torch first, pinned: anything that asks for torch later finds it satisfied instead of pulling
-# the (much larger) CUDA build.
-pip install torch==2.13.0
+# Every version comes from requirements.lock (scripts/lock.sh writes it, README: "Dependencies"),
+# so a fresh clone installs what main was tested with, whatever has been released since.
+# torch first, pinned in pyproject.toml and out of the lock, as its build is per machine (the CPU
+# wheel where pip finds one, else PyPI's); the lock pins its own dependencies. Anything that asks
+# for torch later finds it satisfied instead of pulling the (much larger) CUDA build.
+pip install --constraint requirements.lock torch==2.13.0
 # quaterion-models declares Python <3.11 though its code runs on 3.11: only this one package
 # ignores the Python requirement, and it brings no dependencies of its own beyond torch/numpy.
 pip install --no-deps --ignore-requires-python quaterion-models==0.1.19
-pip install -e ".[service,train,dev]"
+# --no-deps: the lock is the whole set; pip check below proves that it is complete and agrees with
+# pyproject.toml, rather than letting pip fill a gap with whatever version is newest today.
+pip install --no-deps --requirement requirements.lock
+pip install --no-deps -e .
+# quaterion-models' numpy<2 is the one requirement known to be unmet: its code runs on numpy 2.
+broken=$(.venv/bin/python -m pip check 2>&1 \
+  | grep -v -e '^quaterion-models 0.1.19 has requirement numpy' -e '^No broken requirements' || true)
+if [ -n "$broken" ]; then
+  printf 'setup: the installed set does not hold together:\n%s\n' "$broken" >&2
+  echo "setup: does requirements.lock match pyproject.toml? Run ./scripts/lock.sh (README: Dependencies)" >&2
+  exit 1
+fi
 # jemalloc keeps the service's memory steady under load (service/allocator.py); without it the
 # service runs on glibc's malloc, so a machine where it cannot be installed still works.
 if ! /sbin/ldconfig -p 2>/dev/null | grep -q libjemalloc; then

@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+echo "== dependency lock"
+./scripts/lock.sh --check
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

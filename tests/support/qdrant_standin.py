@@ -7,7 +7,10 @@ connections are refused) and one that comes back (SIGCONT, or start it again on 
 path). Those are produced for real against this process. It is a test fake for the server itself,
 named as such; the engine behind it is qdrant-client's, so answers are real.
 
-    python -m tests.support.qdrant_standin --port 6333 --path DIR
+    python -m tests.support.qdrant_standin --port 6333 --path DIR [--host 0.0.0.0]
+
+scripts/check_images.sh also runs it in place of Qdrant's image, which cannot be pulled there
+(docker-compose.qdrant-standin.yml): in a container, it listens on every interface (`--host`).
 """
 
 from __future__ import annotations
@@ -148,8 +151,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--path", required=True)
+    parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
-    uvicorn.run(create_app(args.path), host="127.0.0.1", port=args.port, log_level="warning")
+    uvicorn.run(create_app(args.path), host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":
