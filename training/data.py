@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from faq_core.entries import FaqEntry, iter_entries, read_entries
 
 
@@ -42,6 +44,12 @@ class Pairs:
             answers=[e.answer_text(answer_context) for _, e in asked],
             sources=[e.source for _, e in asked],
         )
+
+    def answer_groups(self) -> np.ndarray:
+        """A number per pair, the same for pairs with the same answer (training.loss: they are
+        no negatives of each other)."""
+        _, groups = np.unique(np.array(self.answers, dtype=object), return_inverse=True)
+        return np.asarray(groups, dtype=np.int64)
 
     def __add__(self, other: Pairs) -> Pairs:
         return Pairs(

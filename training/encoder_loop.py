@@ -79,9 +79,11 @@ def train_upper_layers(
     val: tuple[TokenStates, TokenStates],
     config: EncoderConfig,
     *,
+    groups: np.ndarray | None = None,
     progress: bool = True,
 ) -> TrainResult:
     """Train the encoder's upper layers in place; at the end they hold the best epoch's weights.
+    `groups`: each training pair's answer group (`Pairs.answer_groups`).
     The learning rate rises over the first `warmup` share of the steps, then falls linearly to 0;
     each epoch's batches come from `bucketed_batches`."""
     rng = np.random.default_rng(config.seed)
@@ -102,6 +104,7 @@ def train_upper_layers(
             encoder.upper(*train[0].batch(batch)),
             encoder.upper(*train[1].batch(batch)),
             scale=config.scale,
+            groups=None if groups is None else torch.as_tensor(groups[batch]),
         )
 
     def evaluate() -> Evaluation:

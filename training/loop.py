@@ -32,6 +32,7 @@ def train_head(
     val: tuple[np.ndarray, np.ndarray],
     config: TrainConfig,
     *,
+    groups: np.ndarray | None = None,
     progress: bool = True,
 ) -> TrainResult:
     """Train `head` in place on (question, answer) embedding pairs; at the end it holds the
@@ -46,8 +47,15 @@ def train_head(
         cuts = [order[s : s + config.batch_size] for s in range(0, len(order), config.batch_size)]
         return [batch for batch in cuts if len(batch) >= 2]
 
+    train_groups = None if groups is None else torch.as_tensor(groups)
+
     def loss(batch: torch.Tensor) -> torch.Tensor:
-        return symmetric_mnr_loss(head(train_q[batch]), head(train_a[batch]), scale=config.scale)
+        return symmetric_mnr_loss(
+            head(train_q[batch]),
+            head(train_a[batch]),
+            scale=config.scale,
+            groups=None if train_groups is None else train_groups[batch],
+        )
 
     def evaluate() -> Evaluation:
         head.eval()

@@ -252,7 +252,12 @@ def _tune(
         )
     train_q, train_a, val_q, val_a = embeddings
     head, head_result = _train_head(
-        base.dim, recipe.head, (train_q, train_a), (val_q, val_a), progress
+        base.dim,
+        recipe.head,
+        (train_q, train_a),
+        (val_q, val_a),
+        data.train.answer_groups(),
+        progress,
     )
     model = SimilarityModel(encoders=base.model.encoders["default"], head=head.to(base.device))
     return Tuned(model, head, head_result, encoder_result, (val_q, val_a))
@@ -305,7 +310,9 @@ def _tune_encoder(
         cache.misses,
     )
     untuned_state = copy.deepcopy(split.upper_layers.state_dict())
-    result = train_upper_layers(split, train_states, val_states, config, progress=progress)
+    result = train_upper_layers(
+        split, train_states, val_states, config, groups=train.answer_groups(), progress=progress
+    )
     log.info(
         "3/%d tuned the top %d layers for %d epochs in %.1f s; best epoch %d",
         STEPS,
@@ -329,6 +336,7 @@ def _train_head(
     config: TrainConfig,
     train: tuple[np.ndarray, np.ndarray],
     val: tuple[np.ndarray, np.ndarray],
+    groups: np.ndarray,
     progress: bool,
 ) -> tuple[EncoderHead, TrainResult]:
     """Step 4: a head that starts as the identity, the epoch with the best val pool MRR kept. No
@@ -339,7 +347,7 @@ def _train_head(
         if config.epochs > 0
         else EmptyHead(dim)
     )
-    result = train_head(head, train, val, config, progress=progress)
+    result = train_head(head, train, val, config, groups=groups, progress=progress)
     if config.epochs > 0:
         log.info(
             "4/%d trained the head %d epochs in %.1f s; best epoch %d",

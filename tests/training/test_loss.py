@@ -75,3 +75,19 @@ def test_gradient_pulls_partners_together(pairs) -> None:
     with torch.no_grad():
         stepped = questions - 0.5 * questions.grad
     assert symmetric_mnr_loss(stepped, answers).item() < loss.item()
+
+
+def test_pairs_of_one_answer_are_no_negatives_of_each_other() -> None:
+    """An entry's phrasings, or a pair repeated, share their answer: without groups the copy is
+    the hardest negative there is; in one group it is none, so two copies of a pair cost
+    nothing, while distinct answers are unaffected by the grouping."""
+    torch.manual_seed(0)
+    q, a = torch.randn(1, 8), torch.randn(1, 8)
+    twice_q, twice_a = q.repeat(2, 1), a.repeat(2, 1)
+    assert symmetric_mnr_loss(twice_q, twice_a) > 0.5
+    assert symmetric_mnr_loss(twice_q, twice_a, groups=torch.tensor([3, 3])) == pytest.approx(0)
+    questions, answers = torch.randn(6, 8), torch.randn(6, 8)
+    distinct = symmetric_mnr_loss(questions, answers, groups=torch.arange(6))
+    assert distinct == pytest.approx(float(symmetric_mnr_loss(questions, answers)))
+    grouped = symmetric_mnr_loss(questions, answers, groups=torch.tensor([0, 0, 1, 2, 3, 3]))
+    assert grouped < distinct  # fewer negatives to beat
