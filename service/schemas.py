@@ -65,7 +65,8 @@ class AnswerPublic(BaseModel):
         "alternate phrasings"
     )
     matched_text: str | None = Field(
-        description="the text that matched: the alternate phrasing, the FAQ question or the answer"
+        description="the question that matched: the alternate phrasing or the FAQ question; null "
+        "when the answer matched (it is `answer`)"
     )
     confidence: float = Field(
         ge=0.0, le=1.0, description="the probability that this entry answers the question"

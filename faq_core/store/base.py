@@ -8,6 +8,7 @@ every question; each entry comes back once, with its best match and which text t
 
 from __future__ import annotations
 
+import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -42,9 +43,14 @@ PHRASING_TEXT = "text"
 PHRASING_SEQ = "seq"
 # A quantized collection maps the central 99% of its vector values onto int8 (both backends).
 INT8_QUANTILE = 0.99
-# The question vector is searched this many times `top_k` deep, since an entry's phrasings crowd
-# its neighbours out; deeper when that did not find `top_k` entries.
+# The question vector is searched up to this many times `top_k` deep, since an entry's phrasings
+# crowd its neighbours out: 1 + the collection's phrasings per entry, at most this; deeper again
+# when that did not find `top_k` entries. A collection without phrasings is searched `top_k`
+# deep, as before entries had them.
 QUESTION_DEPTH = 5
+# How often a store counts its entries and phrasings again for that depth: a count it has not
+# made yet (another replica's phrasings) costs only a second, deeper search.
+SHAPE_TTL_S = 10.0
 # Phrasings read at once (a page of entries' phrasings, a carry).
 PHRASING_PAGE = 1024
 
@@ -154,8 +160,8 @@ ENTRIES = PointFilter(kind="entries")
 @dataclass(frozen=True)
 class Hit:
     """One answer to a question: the entry, its best cosine score, what matched (its answer, its
-    FAQ question or one of its alternate phrasings) and that text, and each vector's own best
-    score where the search found the entry by it."""
+    FAQ question or one of its alternate phrasings) and that question's text (None for the
+    answer), and each vector's own best score where the search found the entry by it."""
 
     entry: FaqEntry
     score: float
@@ -202,8 +208,9 @@ class _Found:
         entry = FaqEntry.from_payload(self.payload)
         matched = max(self.scores, key=self.scores.__getitem__)
         kind: Matched
+        text: str | None
         if matched == ANSWER:
-            kind, text = ANSWER, entry.answer
+            kind, text = ANSWER, None  # the answer itself: the hit carries it already
         else:
             assert self.question is not None
             kind, text = self.question
@@ -362,11 +369,12 @@ class AnswerStore(ABC):
         phrasing, so it is searched deeper, and deeper again until it found `top_k` entries or
         all there are.
         """
+        depth = self._question_depth()
         queries = [
             VectorQuery(
                 r.vector.tolist(),
                 using,
-                r.top_k * (QUESTION_DEPTH if using == QUESTION else 1),
+                r.top_k * (depth if using == QUESTION else 1),
                 PointFilter(source=r.source, not_ids=r.not_ids),
                 r.score_threshold,
             )
@@ -406,6 +414,18 @@ class AnswerStore(ABC):
             sorted((f.hit() for f in found.values()), key=lambda hit: -hit.score)[: r.top_k]
             for found, r in zip(finds, requests, strict=True)
         ]
+
+    _depth = 1
+    _shape_at = -math.inf
+
+    def _question_depth(self) -> int:
+        """How many times top_k the question vector is searched (QUESTION_DEPTH)."""
+        now = time.monotonic()
+        if now - self._shape_at > SHAPE_TTL_S:
+            per_entry = self._count(PointFilter("phrasings")) / max(1, self._count(ENTRIES))
+            self._depth = 1 + min(QUESTION_DEPTH - 1, math.ceil(per_entry))
+            self._shape_at = now
+        return self._depth
 
     # ---- reading ------------------------------------------------------------------------------
 

@@ -96,7 +96,7 @@ def brute_force(
     what matched, the text)."""
     ranked = []
     for item in encoded:
-        candidates = [(float(item.answer_vector @ query), "answer", item.entry.answer)]
+        candidates = [(float(item.answer_vector @ query), "answer", None)]
         if item.question_vector is not None:
             candidates.append(
                 (float(item.question_vector @ query), "question", item.entry.question)
