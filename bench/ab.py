@@ -41,7 +41,7 @@ def _serve_and_load(
     name: str, checkout: Path, store: Path, port: int, load: Load, work: Path
 ) -> dict[str, Any]:
     """`faq-serve` from `checkout` on a fresh copy of `store`, warmed up, then measured."""
-    copy = work / f"store-{name}"
+    copy = work / "serving" / name
     shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(store, copy)
     env = {

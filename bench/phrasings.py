@@ -88,13 +88,23 @@ def _env(model: Path, store: Path) -> dict[str, str]:
 
 
 def index(data: Path, store: Path, model: Path) -> dict[str, Any]:
+    """`faq-index` of `data` into `store`; a store indexed by an earlier run in the same --work
+    is taken as it is, with that run's summary."""
+    summary = store.with_suffix(".json")
+    if store.is_dir() and summary.is_file():
+        log(f"{store} indexed already: kept")
+        found: dict[str, Any] = json.loads(summary.read_text())
+        return found
     command = [sys.executable, "-m", "indexer", "--data", str(data), "--quiet"]
-    return run_json(command, _env(model, store))
+    result = run_json(command, _env(model, store))
+    summary.write_text(json.dumps(result))
+    return result
 
 
 def added_to_answered(store: Path, model: Path, probes: int, work: Path) -> dict[str, Any]:
     """Seconds from sending a new phrasing to an /ask of it returning it matched."""
-    copy = work / "store-probe"
+    copy = work / "serving" / "probe"
+    shutil.rmtree(copy, ignore_errors=True)
     shutil.copytree(store, copy)
     env = _env(model, copy)
     port = 18900
@@ -134,7 +144,7 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work or Path(tempfile.mkdtemp(prefix="faq-phrasings-"))
     work.mkdir(parents=True, exist_ok=True)
-    plain, phrased = work / "store-plain", work / "store-phrasings"
+    plain, phrased = work / "indexed-plain", work / "indexed-phrasings"
     data = work / "with-phrasings.jsonl"
     report: dict[str, Any] = {"phrasings": with_phrasings(args.data, data, args.per_entry)}
     log(f"1/3 indexing without and with {report['phrasings']} phrasings")
