@@ -43,11 +43,17 @@ PHRASING_TEXT = "text"
 PHRASING_SEQ = "seq"
 # A quantized collection maps the central 99% of its vector values onto int8 (both backends).
 INT8_QUANTILE = 0.99
+# Below this many KB of vectors a search goes over every point instead of the HNSW graph (the
+# engine's planner; both backends). A named vector that some points lack counts as filtered:
+# with the engine's default of 10,000, the answer vector of the cloud FAQ with ten phrasings an
+# entry (8,500 of 93,500 points) was searched point by point, twice as slow (docs/performance.md).
+FULL_SCAN_KB = 1000
 # The question vector is searched up to this many times `top_k` deep, since an entry's phrasings
 # crowd its neighbours out: 1 + the collection's phrasings per entry, at most this; deeper again
 # when that did not find `top_k` entries. A collection without phrasings is searched `top_k`
-# deep, as before entries had them.
-QUESTION_DEPTH = 5
+# deep, as before entries had them. With ten phrasings an entry, 8 found top_k entries at once
+# where 5 needed a second search for some question of almost every batch (docs/performance.md).
+QUESTION_DEPTH = 8
 # How often a store counts its entries and phrasings again for that depth: a count it has not
 # made yet (another replica's phrasings) costs only a second, deeper search.
 SHAPE_TTL_S = 10.0

@@ -23,6 +23,7 @@ from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN
 from faq_core.errors import StoreUnavailable
 from faq_core.store.base import (
     ANSWER,
+    FULL_SCAN_KB,
     INT8_QUANTILE,
     PHRASING_OF,
     VECTOR_NAMES,
@@ -152,7 +153,7 @@ class EdgeStore(AnswerStore):
             hnsw_config=qe.HnswIndexConfig(
                 m=layout.hnsw_m,
                 ef_construct=layout.hnsw_ef_construct,
-                full_scan_threshold=10_000,
+                full_scan_threshold=FULL_SCAN_KB,
             ),
         )
         self._check_space()

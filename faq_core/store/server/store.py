@@ -15,6 +15,7 @@ from qdrant_client import QdrantClient, models
 from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN
 from faq_core.store.base import (
     ANSWER,
+    FULL_SCAN_KB,
     INT8_QUANTILE,
     PHRASING_OF,
     VECTOR_NAMES,
@@ -73,7 +74,9 @@ class ServerStore(AnswerStore):
                 self.name,
                 vectors_config={name: vector for name in VECTOR_NAMES},
                 hnsw_config=models.HnswConfigDiff(
-                    m=layout.hnsw_m, ef_construct=layout.hnsw_ef_construct
+                    m=layout.hnsw_m,
+                    ef_construct=layout.hnsw_ef_construct,
+                    full_scan_threshold=FULL_SCAN_KB,
                 ),
                 quantization_config=_INT8 if layout.quantization == "int8" else None,
                 shard_number=self.shard_number,
