@@ -45,11 +45,14 @@ class Pairs:
             sources=[e.source for _, e in asked],
         )
 
-    def answer_groups(self) -> np.ndarray:
-        """A number per pair, the same for pairs with the same answer (training.loss: they are
-        no negatives of each other)."""
-        _, groups = np.unique(np.array(self.answers, dtype=object), return_inverse=True)
-        return np.asarray(groups, dtype=np.int64)
+    def loss_groups(self) -> np.ndarray:
+        """(n, 2): a number per pair for its answer and one for the pair itself, the same for
+        pairs with the same answer (resp. the same question and answer): `training.loss`."""
+        answers = np.array(self.answers, dtype=object)
+        asked = np.array([f"{q}\0{a}" for q, a in zip(self.questions, self.answers)], dtype=object)
+        _, answer = np.unique(answers, return_inverse=True)
+        _, pair = np.unique(asked, return_inverse=True)
+        return np.stack([answer.ravel(), pair.ravel()], axis=1).astype(np.int64)
 
     def __add__(self, other: Pairs) -> Pairs:
         return Pairs(

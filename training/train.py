@@ -256,7 +256,7 @@ def _tune(
         recipe.head,
         (train_q, train_a),
         (val_q, val_a),
-        data.train.answer_groups(),
+        data.train.loss_groups(),
         progress,
     )
     model = SimilarityModel(encoders=base.model.encoders["default"], head=head.to(base.device))
@@ -311,7 +311,7 @@ def _tune_encoder(
     )
     untuned_state = copy.deepcopy(split.upper_layers.state_dict())
     result = train_upper_layers(
-        split, train_states, val_states, config, groups=train.answer_groups(), progress=progress
+        split, train_states, val_states, config, groups=train.loss_groups(), progress=progress
     )
     log.info(
         "3/%d tuned the top %d layers for %d epochs in %.1f s; best epoch %d",
