@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from faq_core.encoding import encode_entries, encoder_for, entry_texts
-from faq_core.entries import FaqEntry, read_entries
+from faq_core.entries import FaqEntry
 from faq_core.errors import StoreUnavailable
 from faq_core.progress import progress_bar
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store import (
     AnswerStore,
     Catalog,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faq_core.entries import FaqEntry, iter_entries, read_entries
+from faq_core.entries import FaqEntry
+from faq_core.sources import iter_entries, read_entries
 
 
 @dataclass(frozen=True)

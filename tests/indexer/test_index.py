@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store.edge import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
