@@ -19,26 +19,34 @@ lenient one of the service, which keeps what it could read and reports the rest.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import NamedTuple
 
 from faq_core.entries import FaqEntry
 from faq_core.errors import DataFileError, DataFileProblems, Problem
 from faq_core.sources.base import Document, Format, Item, Limits, RowCounter, counted
 from faq_core.sources.detect import detect
-from faq_core.sources.load import is_url, load
+from faq_core.sources.load import Location, is_url, load, location
 
 DEFAULT_LIMITS = Limits()
+# What every --data option takes, for its help.
+FORMATS = (
+    "JSON Lines, CSV, XLSX, a QnA Maker TSV export, Markdown, or an FAQ page (HTML), "
+    "a file or an http(s) URL"
+)
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "FORMATS",
     "Document",
     "Format",
     "Imported",
     "Limits",
+    "Location",
     "import_document",
     "is_url",
     "iter_entries",
     "load",
+    "location",
     "read_document",
     "read_entries",
 ]
@@ -105,7 +113,7 @@ def import_document(
 
 
 def iter_entries(
-    location: Path | str, *, require_question: bool = True, limits: Limits = DEFAULT_LIMITS
+    location: Location, *, require_question: bool = True, limits: Limits = DEFAULT_LIMITS
 ) -> Iterator[FaqEntry]:
     """The entries of a file or URL, in order; the first problem raises DataFileError with
     where it is (entries before it are yielded)."""
@@ -117,7 +125,7 @@ def iter_entries(
 
 
 def read_entries(
-    location: Path | str,
+    location: Location,
     *,
     require_question: bool = True,
     allow_empty: bool = False,

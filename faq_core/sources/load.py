@@ -12,15 +12,23 @@ from faq_core.errors import DataFileError, SourceUnreadable
 from faq_core.sources.base import Document, Limits
 
 URL_SCHEMES = ("http://", "https://")
+# A file's path, or an http(s) URL as a string.
+Location = Path | str
 TIMEOUT_S = 15.0
 MAX_REDIRECTS = 3
 
 
-def is_url(location: str | Path) -> bool:
+def is_url(location: Location) -> bool:
     return isinstance(location, str) and location.lower().startswith(URL_SCHEMES)
 
 
-def load(location: str | Path, limits: Limits) -> Document:
+def location(text: str) -> Location:
+    """A command line's data argument: a URL as it is (a Path would fold its "//"), else a
+    path."""
+    return text if is_url(text) else Path(text)
+
+
+def load(location: Location, limits: Limits) -> Document:
     if is_url(location):
         return download(str(location), limits)
     return read_file(Path(location), limits)
