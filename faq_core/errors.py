@@ -58,11 +58,27 @@ class SourceUnreadable(FaqError):
         super().__init__(message or f"{self.location}: {reason}")
 
 
+class SourceTooLarge(SourceUnreadable):
+    """An input is past a limit (bytes, rows, HTML elements, an archive's unpacked size)."""
+
+
 class NoQuestionsFound(SourceUnreadable):
     """A file or page holds no FAQ entries in any form the readers know."""
 
     def __init__(self, location: Path | str, reason: str) -> None:
         super().__init__(location, reason, f"no questions found in {location}: {reason}")
+
+
+class NothingImported(FaqError):
+    """An upload held items, and none of them could be imported: each problem says why."""
+
+    def __init__(self, name: str, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        first = problems[0]
+        super().__init__(
+            f"nothing imported from {name}: {len(problems)} items could not be read, the first "
+            f"at {first.where}: {first.reason}"
+        )
 
 
 class ServableError(FaqError):

@@ -15,7 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from faq_core.entries import FaqEntry, parse_entry
-from faq_core.errors import Problem, SourceUnreadable
+from faq_core.errors import Problem, SourceTooLarge, SourceUnreadable
 
 Item = FaqEntry | Problem
 
@@ -82,7 +82,7 @@ class RowCounter:
     def tick(self) -> None:
         self.count += 1
         if self.count > self.limit:
-            raise SourceUnreadable(
+            raise SourceTooLarge(
                 self.name, f"more than {self.limit:,} rows or items: split it into smaller files"
             )
 

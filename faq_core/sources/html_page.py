@@ -4,8 +4,9 @@
    read and so which most FAQ pages carry: the page's own statement of its questions;
 2. schema.org FAQPage in microdata (`itemtype=".../FAQPage"`, `itemprop="mainEntity"`);
 3. without markup, whichever of these finds the most questions: `<details>` with a `<summary>`;
-   `<dl>` lists whose terms read as questions (a glossary's do not); headings (h2 to h6), or
-   paragraphs that are one bold line, that read as a question, each followed by its answer.
+   `<dl>` lists whose terms read as questions (a glossary's do not); question lines, each
+   followed by its answer: headings (h2 to h6), paragraphs that are one bold line, and elements
+   whose class says so (`class="question"`, `faq-question`), that read as a question.
 
 Pages often have a little of several forms (a landing page's "What is X?" headings beside its
 real FAQ in <details>): taking the form with the most questions, rather than all of them, keeps
@@ -22,7 +23,7 @@ from typing import Any
 from lxml import etree
 
 from faq_core.entries import FaqEntry, Phrasing, distinct_phrasings
-from faq_core.errors import NoQuestionsFound, Problem, SourceUnreadable
+from faq_core.errors import NoQuestionsFound, Problem, SourceTooLarge, SourceUnreadable
 from faq_core.sources.base import Document, Item, Limits
 from faq_core.sources.html_text import element_text, fragment_text
 
@@ -57,9 +58,11 @@ def reads_as_question(text: str) -> bool:
 def parse_page(doc: Document, limits: Limits) -> etree._Element:
     """The page's element tree; refused past the size or element limits, or when empty."""
     if len(doc.data) > limits.max_page_bytes:
-        raise SourceUnreadable(
+        raise SourceTooLarge(
             doc.name, f"the page is {len(doc.data):,} bytes, more than {limits.max_page_bytes:,}"
         )
+    if not doc.data.strip():
+        raise NoQuestionsFound(doc.name, "the page is empty")
     try:
         doc.data.decode("utf-8")
         encoding: str | None = "utf-8"
@@ -69,16 +72,16 @@ def parse_page(doc: Document, limits: Limits) -> etree._Element:
         events=("start",), encoding=encoding, no_network=True, remove_comments=True
     )
     elements = 0
-    for offset in range(0, len(doc.data), _FEED_BYTES):
-        parser.feed(doc.data[offset : offset + _FEED_BYTES])
-        elements += sum(1 for _ in parser.read_events())
-        if elements > limits.max_elements:
-            raise SourceUnreadable(
-                doc.name, f"the page has more than {limits.max_elements:,} HTML elements"
-            )
     try:
+        for offset in range(0, len(doc.data), _FEED_BYTES):
+            parser.feed(doc.data[offset : offset + _FEED_BYTES])
+            elements += sum(1 for _ in parser.read_events())
+            if elements > limits.max_elements:
+                raise SourceTooLarge(
+                    doc.name, f"the page has more than {limits.max_elements:,} HTML elements"
+                )
         root = parser.close()
-    except etree.XMLSyntaxError as exc:
+    except (etree.LxmlError, ValueError) as exc:  # libxml2 recovers from most broken markup
         raise SourceUnreadable(doc.name, f"not an HTML page ({exc})") from exc
     if root is None:
         raise NoQuestionsFound(doc.name, "the page is empty")
@@ -201,7 +204,9 @@ class _Page:
                 if question is page or not (_scope(question) and _itemtype(question, "Question")):
                     continue
                 name = _prop(question, "name")
-                answer = _prop(question, "acceptedAnswer") or _prop(question, "suggestedAnswer")
+                answer = _prop(question, "acceptedAnswer")
+                if answer is None:
+                    answer = _prop(question, "suggestedAnswer")
                 text = _prop(answer, "text") if answer is not None else None
                 answer_text = (
                     _content(text, self.text)
@@ -245,24 +250,44 @@ class _Page:
                 yield self.entry(group[0], [self.text(t) for t in group], answer, "the <dt>")
 
     def headings(self) -> Iterator[Item]:
-        markers = [el for el in self.root.iter() if self._is_marker(el)]
+        found = [el for el in self.root.iter() if self._is_marker(el)]
+        # A question line inside another (<div class="question"><h3>...?</h3></div>): the inner.
+        outer = {a for el in found for a in el.iterancestors()}
+        markers = [el for el in found if el not in outer]
         stops = set(markers) | set(self.root.iter(*_HEADINGS))
         blocked = {a for el in stops for a in el.iterancestors()}
         for marker in markers:
             answer, next_stop = _answer_after(marker, stops, blocked)
-            text = "\n".join(t for t in (self.text(el) for el in answer) if t)
+            text = "\n".join(
+                t
+                for t in (
+                    self.text(el) if isinstance(el, etree._Element) else " ".join(el.split())
+                    for el in answer
+                )
+                if t
+            )
             if not text and _deeper(next_stop, marker):
                 continue  # a section title over its own questions ("Who can apply?" h2 > h3s)
             yield self.entry(marker, [self.text(marker)], text, "the question heading")
 
     def _is_marker(self, el: etree._Element) -> bool:
-        if el.tag in _QUESTION_HEADINGS:
+        if not isinstance(el.tag, str):
+            return False
+        if el.tag in _QUESTION_HEADINGS or _question_class(el):
             return reads_as_question(self.text(el))
         if el.tag != "p" or len(el) != 1 or el[0].tag not in ("strong", "b"):
             return False
         bold = el[0]
         outside = (el.text or "") + (bold.tail or "")
         return not outside.strip() and reads_as_question(self.text(bold))
+
+
+def _question_class(el: etree._Element) -> bool:
+    """`class="question"`, `faq-question`, `accordion__question`: a page's own label."""
+    return any(
+        token == "question" or token.endswith(("-question", "_question"))
+        for token in (el.get("class") or "").casefold().split()
+    )
 
 
 def _level(el: etree._Element | None) -> int:
@@ -278,18 +303,20 @@ def _deeper(stop: etree._Element | None, marker: etree._Element) -> bool:
 
 def _answer_after(
     marker: etree._Element, stops: set[etree._Element], blocked: set[etree._Element]
-) -> tuple[list[etree._Element], etree._Element | None]:
-    """The elements after `marker` up to the next heading or question, and that stop. A
-    heading wrapped alone (`<div><h3>Q?</h3></div><div>answer</div>`) is followed from its
-    wrapper; the page's body is as far up as that goes."""
+) -> tuple[list[etree._Element | str], etree._Element | None]:
+    """The elements, and text between them, after `marker` up to the next heading or question,
+    and that stop. A heading wrapped alone (`<div><h3>Q?</h3></div><div>answer</div>`) is
+    followed from its wrapper; the page's body is as far up as that goes."""
     node = marker
     while True:
-        found: list[etree._Element] = []
+        found: list[etree._Element | str] = [node.tail] if (node.tail or "").strip() else []
         for sibling in node.itersiblings():
             if sibling in stops or sibling in blocked:
                 return found, _first_stop(sibling, stops)
             if isinstance(sibling.tag, str):
                 found.append(sibling)
+            if (sibling.tail or "").strip():
+                found.append(sibling.tail)
         parent = node.getparent()
         if found or parent is None or parent.tag in ("body", "html"):
             return found, None

@@ -10,10 +10,11 @@ from urllib.parse import urljoin
 from lxml import etree, html
 
 # Elements whose content a person never reads as text (or that run code): left out whole.
+# Not <button>: accordions put the question in one (<dt><button>How do I...?</button></dt>).
 SKIPPED = frozenset(
     {
         "script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "math",
-        "canvas", "button", "select", "textarea", "input", "head", "title", "meta", "link",
+        "canvas", "select", "textarea", "input", "head", "title", "meta", "link",
     }
 )  # fmt: skip
 # Elements that start a line of their own.
@@ -35,8 +36,15 @@ def element_text(
     """The text of `element` and what it holds, `skip` left out, one line per block."""
     parts: list[str] = []
     _walk(element, parts, base_url, skip)
-    lines = (" ".join(line.split()) for line in "".join(parts).split(_BREAK))
-    return "\n".join(line for line in lines if line)
+    lines: list[str] = []
+    bullet = False
+    for line in (" ".join(line.split()) for line in "".join(parts).split(_BREAK)):
+        if line == "-":  # a list item whose text is in a block of its own (<li><p>...)
+            bullet = True
+        elif line:
+            lines.append(f"- {line}" if bullet else line)
+            bullet = False
+    return "\n".join(lines)
 
 
 def fragment_text(markup: str, base_url: str | None = None) -> str:

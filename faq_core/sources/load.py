@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from faq_core.errors import DataFileError, SourceUnreadable
+from faq_core.errors import DataFileError, SourceTooLarge, SourceUnreadable
 from faq_core.sources.base import Document, Limits
 
 URL_SCHEMES = ("http://", "https://")
@@ -41,7 +41,7 @@ def read_file(path: Path, limits: Limits) -> Document:
     except OSError as exc:
         raise DataFileError(path, 0, f"cannot open: {exc.strerror}") from exc
     if len(data) > limits.max_bytes:
-        raise SourceUnreadable(path, f"the file is larger than {limits.max_bytes:,} bytes")
+        raise SourceTooLarge(path, f"the file is larger than {limits.max_bytes:,} bytes")
     return Document(str(path), data)
 
 
@@ -65,11 +65,11 @@ def download(url: str, limits: Limits) -> Document:
             declared = response.headers.get("content-length", "")
             too_large = f"the download is larger than {limits.max_bytes:,} bytes"
             if declared.isdigit() and int(declared) > limits.max_bytes:
-                raise SourceUnreadable(url, too_large)
+                raise SourceTooLarge(url, too_large)
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > limits.max_bytes:
-                    raise SourceUnreadable(url, too_large)
+                    raise SourceTooLarge(url, too_large)
                 chunks.append(chunk)
             media_type = response.headers.get("content-type")
             final = str(response.url)

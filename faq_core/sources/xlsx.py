@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import date, datetime, time
 from typing import Any
 
-from faq_core.errors import SourceUnreadable
+from faq_core.errors import SourceTooLarge, SourceUnreadable
 from faq_core.sources.base import Document, Item, Limits
 from faq_core.sources.table import Row, header_names, read_rows
 
@@ -36,19 +36,19 @@ def check_archive(doc: Document, limits: Limits) -> None:
         if len(members) > limits.max_zip_members:
             limit = limits.max_zip_members
             reason = f"the workbook has {len(members):,} parts, more than {limit:,}"
-            raise SourceUnreadable(doc.name, reason)
+            raise SourceTooLarge(doc.name, reason)
         if "xl/workbook.xml" not in {m.filename for m in members}:
             raise SourceUnreadable(doc.name, "not an XLSX workbook (it has no xl/workbook.xml)")
         total = sum(m.file_size for m in members)
         if total > limits.max_unzipped_bytes:
-            raise SourceUnreadable(
+            raise SourceTooLarge(
                 doc.name,
                 f"the workbook unpacks to {total:,} bytes, more than {limits.max_unzipped_bytes:,}",
             )
         for m in members:
             ratio = m.file_size // max(m.compress_size, 1)
             if m.file_size > _RATIO_FLOOR_BYTES and ratio > limits.max_zip_ratio:
-                raise SourceUnreadable(
+                raise SourceTooLarge(
                     doc.name,
                     f"the workbook's part {m.filename} unpacks to {ratio:,} times its packed "
                     f"size, more than {limits.max_zip_ratio}: a zip bomb?",

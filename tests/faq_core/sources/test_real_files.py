@@ -1,0 +1,80 @@
+"""The readers on real FAQ files kept under tests/fixtures/faq_pages (README there: where each
+comes from, and the count of questions made by reading it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from faq_core.sources import read_entries
+
+PAGES = Path(__file__).parents[2] / "fixtures" / "faq_pages"
+
+
+def test_spark_faq_page_gives_its_twelve_questions_and_no_script() -> None:
+    entries = read_entries(PAGES / "spark-faq.html")
+    questions = [e.question for e in entries]
+    assert len(entries) == 12
+    assert questions[0] == "How does Spark relate to Hadoop?"
+    assert questions[9] == (
+        "I understand Spark Streaming uses micro-batching. Does this increase latency?"
+    )
+    assert questions[-1] == "Where can I get more help?"
+    answers = {e.question: e.answer for e in entries}
+    # Links keep their address; relative ones cannot (a file has no address of its own).
+    assert (
+        "surveys (http://java.dzone.com/articles/apache-spark-survey-typesafe-0) show"
+        in answers["Who is using Spark in production?"]
+    )
+    assert answers["Does my data need to fit in memory to use Spark?"].endswith(
+        "as determined by the RDD's storage level."
+    )
+    # An answer of two paragraphs, and one that is bare text after its question.
+    cluster = answers["How can I run Spark on a cluster?"].split("\n")
+    assert len(cluster) == 2 and cluster[1].startswith("Note that you can also run Spark locally")
+    assert answers[questions[9]].startswith("While Spark does use a micro-batch execution model")
+    # The page's analytics script, its navigation and its footer are in no answer.
+    text = " ".join(e.answer for e in entries)
+    for outside in ("_gaq", "trackOutboundLink", "Download Spark", "trademarks"):
+        assert outside not in text
+
+
+def test_fabric8_markdown_faq_gives_its_six_question_headings() -> None:
+    entries = read_entries(PAGES / "fabric8-faq.md")
+    assert [e.question for e in entries] == [
+        "What is the license?",
+        "How do I get support?",
+        "How do I build it?",
+        "How do I contribute or become a committer?",
+        "How do I register for the issue tracker?",
+        "How does the website work?",
+    ]
+    assert entries[0].answer == (
+        "This software is completely open source under the Apache 2.0 license "
+        "(http://www.apache.org/licenses/LICENSE-2.0.html)."
+    )
+    assert entries[1].answer == "See the support guide for more details."
+
+
+def test_qna_maker_export_makes_one_entry_per_qna_pair_with_its_other_questions() -> None:
+    entries = read_entries(PAGES / "covid-bot-kb-excerpt.tsv")
+    assert [(e.question, len(e.questions)) for e in entries] == [
+        ("When to self-isolate", 4),
+        ("Compare symptoms of COVID-19, flu and cold", 1),
+        ("When a fever could be something else", 1),
+    ]
+    isolate = entries[0]
+    assert [p.text for p in isolate.phrasings] == [
+        "What should I do?",
+        "What should I do now?",
+        "What should I do if I have COVID symptoms?",
+    ]
+    assert isolate.source == "https://www2.hse.ie/conditions/coronavirus/symptoms.html"
+    assert isolate.extra == {"qna_id": "2"}
+    # The Markdown answer as text: its \n as lines, its links as "words (address)".
+    assert isolate.answer.split("\n")[0].startswith(
+        "If you have any common symptoms of COVID-19 (coronavirus), self-isolate (stay in your "
+        "room) (https://www2.hse.ie/conditions/coronavirus/self-isolation/how-to-self-isolate.html)"
+    )
+    assert "](" not in isolate.answer and "\\n" not in isolate.answer
+    fever = entries[2].answer.split("\n")
+    assert fever[-3:] == ["- severe headache", "- stiff neck", "- sensitivity to light"]
