@@ -44,6 +44,7 @@ class Limits:
     max_unzipped_bytes: int = 256 * 2**20  # an XLSX workbook's parts, all together
     max_zip_ratio: int = 100  # an XLSX part's unpacked size over its packed size
     max_zip_members: int = 10_000
+    download_timeout_s: float = 15.0  # connecting, and each wait for more bytes of a URL
 
 
 @dataclass(frozen=True)

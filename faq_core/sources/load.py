@@ -14,7 +14,6 @@ from faq_core.sources.base import Document, Limits
 URL_SCHEMES = ("http://", "https://")
 # A file's path, or an http(s) URL as a string.
 Location = Path | str
-TIMEOUT_S = 15.0
 MAX_REDIRECTS = 3
 
 
@@ -53,7 +52,7 @@ def download(url: str, limits: Limits) -> Document:
     try:
         with (
             httpx.Client(
-                timeout=TIMEOUT_S,
+                timeout=limits.download_timeout_s,
                 follow_redirects=True,
                 max_redirects=MAX_REDIRECTS,
                 headers={"accept": "text/html,text/markdown,text/csv,*/*;q=0.5"},
@@ -76,7 +75,7 @@ def download(url: str, limits: Limits) -> Document:
     except httpx.TooManyRedirects as exc:
         raise SourceUnreadable(url, f"more than {MAX_REDIRECTS} redirects") from exc
     except httpx.TimeoutException as exc:
-        raise SourceUnreadable(url, f"no answer within {TIMEOUT_S:g} s") from exc
+        raise SourceUnreadable(url, f"no answer within {limits.download_timeout_s:g} s") from exc
     except httpx.HTTPError as exc:
         raise SourceUnreadable(url, f"cannot download: {exc}") from exc
     return Document(url, b"".join(chunks), media_type, base_url=final)

@@ -73,7 +73,11 @@ def read_xlsx(doc: Document, limits: Limits, *, require_question: bool = True) -
             return
         where = f"{doc.name}: sheet {sheet.title!r}, row"
         try:
-            names = header_names([_cell(v) for v in first], require_question=require_question)
+            # A sheet is as wide as its widest row: the header's empty cells past its last name
+            # are no columns.
+            names = header_names(
+                _padded([_cell(v) for v in first], 0), require_question=require_question
+            )
         except ValueError as exc:
             raise SourceUnreadable(doc.name, f"sheet {sheet.title!r}, row 1: {exc}") from exc
         rows = (
