@@ -117,16 +117,6 @@ def test_a_bad_line_writes_nothing(
     assert catalog.versions() == []  # the version being built was removed
 
 
-@pytest.fixture
-def index_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    monkeypatch.setenv("FAQ_MODEL_PATH", str(settings.model_path))
-    monkeypatch.setenv("FAQ_STORE_PATH", str(settings.store_path))
-    monkeypatch.setenv("FAQ_COLLECTION", settings.collection)
-    monkeypatch.setenv("FAQ_DEVICE", "cpu")
-    monkeypatch.delenv("FAQ_QDRANT_URL", raising=False)
-    return settings
-
-
 def test_cli_reports_a_bad_line_and_exits_2(
     tmp_path: Path, val_file: Path, index_env: Settings, servable: Servable, capsys
 ) -> None:
