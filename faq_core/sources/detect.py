@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from faq_core.errors import SourceUnreadable
 from faq_core.sources.base import Document, Format
-from faq_core.sources.qna_tsv import looks_like_qna
 
 EXTENSIONS = {
     ".jsonl": Format.JSONL,
@@ -76,6 +75,12 @@ def sniff(data: bytes) -> Format | None:
     if head.startswith(("#", "**")):
         return Format.MARKDOWN
     return None
+
+
+def looks_like_qna(first_line: str) -> bool:
+    """A tab-separated header with Question and Answer columns (any case)."""
+    names = [n.strip().casefold() for n in first_line.split("\t")]
+    return len(names) > 1 and all(n in names for n in ("question", "answer"))
 
 
 def _starts_as_page(data: bytes) -> bool:

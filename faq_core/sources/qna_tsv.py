@@ -24,11 +24,6 @@ from faq_core.sources.markdown import markdown_text
 REQUIRED = ("question", "answer")
 
 
-def looks_like_qna(first_line: str) -> bool:
-    names = [n.strip().casefold() for n in first_line.split("\t")]
-    return len(names) > 1 and all(n in names for n in REQUIRED)
-
-
 def read_qna_tsv(doc: Document) -> Iterator[Item]:
     try:
         text = doc.data.decode("utf-8-sig")
