@@ -26,7 +26,9 @@ _BLOCKS = frozenset(
         "tbody", "td", "th", "thead", "tr", "ul",
     }
 )  # fmt: skip
-_BREAK = "\n"
+# A line break between blocks; the text's own line breaks are only spacing (source wrapping).
+# NUL, as lxml keeps none in text.
+_BREAK = "\x00"
 _LINK_SCHEMES = ("http://", "https://", "mailto:")
 
 

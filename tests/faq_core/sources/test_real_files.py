@@ -78,3 +78,23 @@ def test_qna_maker_export_makes_one_entry_per_qna_pair_with_its_other_questions(
     assert "](" not in isolate.answer and "\\n" not in isolate.answer
     fever = entries[2].answer.split("\n")
     assert fever[-3:] == ["- severe headache", "- stiff neck", "- sensitivity to light"]
+
+
+def test_httpd_manual_faq_page_in_latin_1_with_a_glossary_list_in_an_answer() -> None:
+    """Apache httpd's generated manual page: two question headings (one that starts with a
+    quoted "Why" and ends without "?"), a table of contents, and a <dl> of steps whose terms
+    are no questions: part of the first answer, not entries of their own."""
+    entries = read_entries(PAGES / "httpd-support-faq.html")
+    assert [e.question for e in entries] == [
+        "\"Why can't I ...? Why won't ... work?\" What to do in case of problems",
+        "Whom do I contact for support?",
+    ]
+    steps = entries[0].answer.split("\n")
+    assert steps[0] == (
+        "If you are having trouble with your Apache server software, you should take the "
+        "following steps:"
+    )  # one line, though the page wraps it in two
+    assert "Check the FAQ (http://httpd.apache.org/docs/2.0/faq/)!" in steps
+    assert steps[-1].startswith("(Substitute the appropriate locations for your ServerRoot")
+    assert entries[1].answer.endswith("we suggest participating in a user forum.")
+    assert "Türkçe" not in entries[0].answer + entries[1].answer  # the language bar is no answer
