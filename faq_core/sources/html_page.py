@@ -101,17 +101,26 @@ def read_tree(
     where: Callable[[etree._Element], tuple[str, int]] | None = None,
 ) -> Iterator[Item]:
     """The items of a parsed page in the first form it has (module docstring). `where` says
-    where an element is (the Markdown reader gives its own lines)."""
+    where an element is (the Markdown reader gives its own lines).
+
+    A page with no question in any form is no FAQ (NoQuestionsFound), though a stray "Want to
+    know more?" heading may have no answer; but a page whose FAQPage markup has questions none
+    of which can be read is an FAQ with broken markup: those problems are what it gets."""
     page = _Page(doc, root, source, where)
+    broken: list[Item] = []
     for form in (page.json_ld, page.microdata):
         items = list(form())
-        if any(isinstance(i, FaqEntry) for i in items):
+        if _entries(items):
             yield from items
             return
+        broken = broken or items
     best = max((list(f()) for f in (page.details, page.lists, page.headings)), key=_entries)
-    if not best:
+    if _entries(best):
+        yield from best
+    elif broken:
+        yield from broken
+    else:
         raise NoQuestionsFound(doc.name, NOT_AN_FAQ)
-    yield from best
 
 
 def _entries(items: list[Item]) -> int:

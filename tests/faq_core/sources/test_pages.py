@@ -82,9 +82,17 @@ def test_a_broken_json_ld_faqpage_is_reported_and_other_json_ld_ignored() -> Non
     # of it (the problems are those of the form the entries come from).
     assert [e.question for e in entries] == ["Is it open?"]
     assert problems == []
-    only_broken = page("", head)
-    with pytest.raises(NoQuestionsFound):
-        read(only_broken)
+    # Nothing else on the page: an FAQ whose markup is broken, and that is its problem.
+    entries, problems = read(page("", head))
+    assert entries == []
+    assert [p.where for p in problems] == ["faq.html:2 (/html/head/script[2]), JSON-LD script 2"]
+    assert problems[0].reason.startswith("invalid JSON-LD: Expecting value")
+    # FAQPage markup whose every question is broken: an FAQ, and those are its problems.
+    broken = {"@type": "FAQPage", "mainEntity": [{"@type": "Question", "name": "Why?"}]}
+    script = f'<script type="application/ld+json">{json.dumps(broken)}</script>'
+    entries, problems = read(page("<h2>Why?</h2>", script))
+    assert entries == []
+    assert [p.reason for p in problems] == ["the Question 'Why?' has no answer text"]
 
 
 MICRODATA = """
@@ -209,7 +217,10 @@ def test_what_reads_as_a_question(text: str, question: bool) -> None:
 
 
 def test_a_page_that_is_no_faq_says_what_it_looked_for() -> None:
-    body = "<h1>Shoes</h1><p>We sell shoes. Want some?</p><dl><dt>Size</dt><dd>42</dd></dl>"
+    body = (
+        "<h1>Shoes</h1><p>We sell shoes.</p><dl><dt>Size</dt><dd>42</dd></dl>"
+        "<h3>Want to know more?</h3>"  # a question heading with nothing under it
+    )
     with pytest.raises(NoQuestionsFound) as info:
         read(page(body), name="shop.html")
     assert str(info.value) == f"no questions found in shop.html: {NOT_AN_FAQ}"
