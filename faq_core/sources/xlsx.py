@@ -67,7 +67,7 @@ def read_xlsx(doc: Document, limits: Limits, *, require_question: bool = True) -
         if not book.worksheets:
             raise SourceUnreadable(doc.name, "the workbook has no sheet")
         sheet = book.worksheets[0]
-        values = sheet.iter_rows(values_only=True)
+        values = _guarded(doc.name, sheet.iter_rows(values_only=True))
         first = next(values, None)
         if first is None:
             return
@@ -88,6 +88,19 @@ def read_xlsx(doc: Document, limits: Limits, *, require_question: bool = True) -
         yield from read_rows(names, rows, require_question=require_question)
     finally:
         book.close()
+
+
+def _guarded(name: str, rows: Iterator[tuple[Any, ...]]) -> Iterator[tuple[Any, ...]]:
+    """The sheet's rows; read-only mode parses the sheet's XML as it goes, so a broken or
+    hostile part (an undefined or forbidden XML entity) fails here, mid-sheet."""
+    while True:
+        try:
+            row = next(rows, None)
+        except Exception as exc:  # openpyxl and the XML parsers raise many kinds
+            raise SourceUnreadable(name, f"not a readable XLSX workbook ({exc})") from exc
+        if row is None:
+            return
+        yield row
 
 
 def _padded(cells: list[str], width: int) -> list[str]:

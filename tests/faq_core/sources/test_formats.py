@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,44 @@ def test_a_zip_bomb_is_refused_from_its_directory_before_anything_unpacks() -> N
     # Past the total unpacked size, whatever the ratio.
     with pytest.raises(SourceTooLarge, match="the workbook unpacks to 67,108,8"):
         import_document(Document("big.xlsx", bomb), Limits(max_unzipped_bytes=32 * 2**20))
+
+
+def _with_sheet_xml(book: bytes, edit: Callable[[str], str]) -> bytes:
+    """The workbook with its first sheet's XML changed by `edit`."""
+    source = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data.decode()).encode()
+            archive.writestr(info, data)
+    return out.getvalue()
+
+
+LAUGHS = (
+    '<!DOCTYPE worksheet [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+    '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>'
+)
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        # XML entities that expand (a "billion laughs"): defusedxml has openpyxl refuse them.
+        lambda xml: LAUGHS + xml,
+        # An entity never defined, met mid-sheet while read-only mode parses row by row.
+        lambda xml: xml.replace(
+            "</row></sheetData>",
+            '<c r="C2" t="inlineStr"><is><t>&d;</t></is></c></row></sheetData>',
+        ),
+    ],
+    ids=["entity-expansion", "undefined-entity"],
+)
+def test_a_workbook_with_hostile_xml_is_refused_with_a_message(edit: Callable[[str], str]) -> None:
+    book = xlsx([["question", "answer"], ["q?", "a."]])
+    with pytest.raises(SourceUnreadable, match="not a readable XLSX workbook"):
+        import_document(Document("lol.xlsx", _with_sheet_xml(book, edit)))
 
 
 def test_a_file_named_xlsx_that_is_no_workbook() -> None:
