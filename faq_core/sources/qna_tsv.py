@@ -40,7 +40,10 @@ def read_qna_tsv(doc: Document) -> Iterator[Item]:
         if column not in names:
             raise DataFileError(doc.name, 1, f"the header has no {column.title()!r} column")
     groups: dict[tuple[str, ...], _Pair] = {}
-    for number, cells in enumerate(reader, start=2):
+    for number, cells in enumerate(_rows(doc.name, reader), start=2):
+        if isinstance(cells, Problem):
+            yield cells._replace(where=f"{doc.name}:{number}", line=number)
+            break
         where = f"{doc.name}:{number}"
         if not any(c.strip() for c in cells):
             continue
@@ -66,6 +69,20 @@ def read_qna_tsv(doc: Document) -> Iterator[Item]:
             pair.questions.append(question)
     for pair in groups.values():
         yield pair.entry(doc)
+
+
+def _rows(name: str, reader: Iterator[list[str]]) -> Iterator[list[str] | Problem]:
+    """The rows, then a problem where the file stops being TSV (a cell past the csv module's
+    field size limit): the rest is not read."""
+    while True:
+        try:
+            cells = next(reader, None)
+        except csv.Error as exc:
+            yield Problem(name, f"invalid TSV: {exc}; the rest of the file was not read")
+            return
+        if cells is None:
+            return
+        yield cells
 
 
 class _Pair:

@@ -167,6 +167,19 @@ def test_qna_export_without_qna_ids_groups_rows_by_answer_and_reads_metadata() -
     ]
 
 
+def test_a_qna_cell_past_the_field_limit_stops_the_file_there() -> None:
+    data = f"Question\tAnswer\nq1?\ta1.\nq2?\t{'x' * 200_000}\nq3?\ta3.\n".encode()
+    imported = import_document(Document("kb.tsv", data))
+    assert [e.question for e in imported.entries] == ["q1?"]
+    assert [(p.where, p.reason) for p in imported.problems] == [
+        (
+            "kb.tsv:3",
+            "invalid TSV: field larger than field limit (131072); the rest of the file was not "
+            "read",
+        )
+    ]
+
+
 def test_markdown_bold_questions_front_matter_and_problem_lines() -> None:
     text = (
         "---\ntitle: Help\nlayout: page\n---\n"  # front matter: 4 lines, not a question
