@@ -22,7 +22,7 @@ from typing import Any
 
 from lxml import etree
 
-from faq_core.entries import FaqEntry, Phrasing, distinct_phrasings
+from faq_core.entries import FaqEntry, Phrasing
 from faq_core.errors import NoQuestionsFound, Problem, SourceTooLarge, SourceUnreadable
 from faq_core.sources.base import Document, Item, Limits
 from faq_core.sources.html_text import element_text, fragment_text
@@ -144,7 +144,7 @@ class _Page:
     # ---- where ----------------------------------------------------------------------------
 
     def where(self, el: etree._Element) -> tuple[str, int]:
-        """ "page.html:40 (/html/body/dl/dt[3])", and the line."""
+        """Where `el` is, "page.html:40 (/html/body/dl/dt[3])", and its line."""
         if self._where is not None:
             return self._where(el)
         line = el.sourceline or 0
@@ -161,9 +161,7 @@ class _Page:
         if not answer.strip():
             return self.problem(el, f"{what} {questions[0]!r} has no answer text")
         entry = FaqEntry(answer=answer, question=questions[0], source=self.source)
-        return entry.with_phrasings(
-            distinct_phrasings(questions[0], [Phrasing(q) for q in questions[1:]])
-        )
+        return entry.with_phrasings([Phrasing(q) for q in questions[1:]])
 
     def text(self, el: etree._Element, skip: tuple[etree._Element, ...] = ()) -> str:
         return element_text(el, self.doc.base_url, skip)

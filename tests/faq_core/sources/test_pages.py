@@ -236,7 +236,7 @@ def test_a_page_past_the_element_limit_fails_fast() -> None:
     started = time.perf_counter()
     with pytest.raises(SourceTooLarge, match="the page has more than 500,000 HTML elements"):
         read(data)
-    assert time.perf_counter() - started < 10
+    assert time.perf_counter() - started < 30  # about 1.6 s here; generous for a busy CI
     with pytest.raises(SourceTooLarge, match=re.escape("more than 1,000 HTML elements")):
         import_document(Document("small.html", page("<i></i>" * 2000)), Limits(max_elements=1000))
 

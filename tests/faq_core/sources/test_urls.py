@@ -91,7 +91,7 @@ def test_a_download_past_the_size_limit_stops_while_streaming(site: str) -> None
     started = time.perf_counter()
     with pytest.raises(SourceTooLarge, match="the download is larger than 1,048,576 bytes"):
         load(f"{site}/endless", Limits(max_bytes=2**20))
-    assert time.perf_counter() - started < 5
+    assert time.perf_counter() - started < 30  # well under a second here; generous for CI
     # A declared Content-Length past the limit is refused before the body.
     with pytest.raises(SourceTooLarge, match="larger than 1,000 bytes"):
         load(f"{site}/faq", Limits(max_bytes=1000))
