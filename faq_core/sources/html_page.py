@@ -17,6 +17,7 @@ checked while it parses; the parse stops past `Limits.max_elements`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,6 +42,9 @@ _QUESTION_WORDS = frozenset(
     }
 )  # fmt: skip
 _FEED_BYTES = 1 << 16
+# "Q: How do I…?" / "A: You…": the labels many FAQs write are no part of the text.
+_QUESTION_LABEL = re.compile(r"^(?:Q|Question)\s*[:.)]\s+", re.IGNORECASE)
+_ANSWER_LABEL = re.compile(r"^(?:A|Answer)\s*[:.)]\s+", re.IGNORECASE)
 _MAX_JSON_DEPTH = 64
 
 
@@ -155,7 +159,10 @@ class _Page:
         return Problem(f"{where}{detail}", reason, line)
 
     def entry(self, el: etree._Element, questions: list[str], answer: str, what: str) -> Item:
-        questions = [q for q in (" ".join(q.split()) for q in questions) if q]
+        questions = [
+            q for q in (_QUESTION_LABEL.sub("", " ".join(q.split())) for q in questions) if q
+        ]
+        answer = _ANSWER_LABEL.sub("", answer.strip())
         if not questions:
             return self.problem(el, f"{what} has no question text")
         if not answer.strip():
@@ -265,6 +272,9 @@ class _Page:
         blocked = {a for el in stops for a in el.iterancestors()}
         for marker in markers:
             answer, next_stop = _answer_after(marker, stops, blocked)
+            lead = _bold_lead(marker)
+            # "**Q: How do I…?**" then, in the same paragraph, "A: You…": the answer starts there.
+            inline = [self.text(marker, (lead,))] if lead is not None else []
             text = "\n".join(
                 t
                 for t in (
@@ -273,20 +283,26 @@ class _Page:
                 )
                 if t
             )
+            text = "\n".join(t for t in (*inline, text) if t)
             if not text and _deeper(next_stop, marker):
                 continue  # a section title over its own questions ("Who can apply?" h2 > h3s)
-            yield self.entry(marker, [self.text(marker)], text, "the question heading")
+            question = self.text(lead if lead is not None else marker)
+            yield self.entry(marker, [question], text, "the question heading")
 
     def _is_marker(self, el: etree._Element) -> bool:
         if not isinstance(el.tag, str):
             return False
         if el.tag in _QUESTION_HEADINGS or _question_class(el):
             return reads_as_question(self.text(el))
-        if el.tag != "p" or len(el) != 1 or el[0].tag not in ("strong", "b"):
-            return False
-        bold = el[0]
-        outside = (el.text or "") + (bold.tail or "")
-        return not outside.strip() and reads_as_question(self.text(bold))
+        lead = _bold_lead(el)
+        return lead is not None and reads_as_question(self.text(lead))
+
+
+def _bold_lead(el: etree._Element) -> etree._Element | None:
+    """A paragraph's bold start, "<p><strong>How…?</strong>" with or without more after it."""
+    if el.tag != "p" or len(el) == 0 or el[0].tag not in ("strong", "b"):
+        return None
+    return el[0] if not (el.text or "").strip() else None
 
 
 def _question_class(el: etree._Element) -> bool:

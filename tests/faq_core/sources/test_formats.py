@@ -204,6 +204,31 @@ def test_markdown_bold_questions_front_matter_and_problem_lines() -> None:
     ]
 
 
+def test_markdown_q_and_a_labels_and_a_bold_question_with_its_answer_in_the_same_paragraph() -> (
+    None
+):
+    text = (
+        "# Frequently Asked Questions (FAQ)\n\n"
+        "**Q: How do I start the project locally?**\n"
+        "A: See [SETUP.md](./SETUP.md) for step-by-step instructions.\n\n"
+        "**Q: What is the project license?**\n"
+        "A: See [LICENSE.md](https://example.com/LICENSE.md) for details.\n\n"
+        "### Q: How can I contribute to this project?\n"
+        "A: Feel free to submit issues and pull requests.\n\n"
+        "**Why does it matter?** Because it does.\n"
+    )
+    entries = import_document(Document("FAQ.md", text.encode())).entries
+    assert [(e.question, e.answer) for e in entries] == [
+        ("How do I start the project locally?", "See SETUP.md for step-by-step instructions."),
+        (
+            "What is the project license?",
+            "See LICENSE.md (https://example.com/LICENSE.md) for details.",
+        ),
+        ("How can I contribute to this project?", "Feel free to submit issues and pull requests."),
+        ("Why does it matter?", "Because it does."),
+    ]
+
+
 def test_markdown_with_details_blocks_and_json_ld() -> None:
     text = (
         "# FAQ\n\n"
