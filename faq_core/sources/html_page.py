@@ -5,8 +5,9 @@
 2. schema.org FAQPage in microdata (`itemtype=".../FAQPage"`, `itemprop="mainEntity"`);
 3. without markup, whichever of these finds the most questions: `<details>` with a `<summary>`;
    `<dl>` lists whose terms read as questions (a glossary's do not); question lines, each
-   followed by its answer: headings (h2 to h6), paragraphs that are one bold line, and elements
-   whose class says so (`class="question"`, `faq-question`), that read as a question.
+   followed by its answer: headings (h2 to h6), paragraphs that start with a bold question
+   (its answer may follow in the same paragraph: "**Q: How...?** A: ..."), and elements whose
+   class says so (`class="question"`, `faq-question`), that read as a question.
 
 Pages often have a little of several forms (a landing page's "What is X?" headings beside its
 real FAQ in <details>): taking the form with the most questions, rather than all of them, keeps
