@@ -269,7 +269,8 @@ class _Page:
         # A question line inside another (<div class="question"><h3>...?</h3></div>): the inner.
         outer = {a for el in found for a in el.iterancestors()}
         markers = [el for el in found if el not in outer]
-        stops = set(markers) | set(self.root.iter(*_HEADINGS))
+        # An answer ends at the next question line, heading, or thematic break (<hr>).
+        stops = set(markers) | set(self.root.iter(*_HEADINGS, "hr"))
         blocked = {a for el in stops for a in el.iterancestors()}
         for marker in markers:
             answer, next_stop = _answer_after(marker, stops, blocked)
@@ -315,8 +316,8 @@ def _question_class(el: etree._Element) -> bool:
 
 
 def _level(el: etree._Element | None) -> int:
-    """h1 -> 1 ... h6 -> 6; a bold line is below every heading."""
-    if el is None:
+    """h1 -> 1 ... h6 -> 6; a bold line is below every heading; the end, or an <hr>, 0."""
+    if el is None or el.tag == "hr":
         return 0
     return int(el.tag[1]) if el.tag in _HEADINGS else 7
 

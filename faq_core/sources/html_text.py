@@ -70,11 +70,16 @@ def link_address(href: str | None, base_url: str | None) -> str | None:
 
 
 def _walk(
-    el: etree._Element, parts: list[str], base_url: str | None, skip: Collection[etree._Element]
+    el: etree._Element,
+    parts: list[str],
+    base_url: str | None,
+    skip: Collection[etree._Element],
+    pre: bool = False,
 ) -> None:
     tag = el.tag if isinstance(el.tag, str) else None  # comments and processing instructions
     if tag is None or tag in SKIPPED or el in skip:
         return
+    pre = pre or tag == "pre"  # a code block keeps its lines (not their indentation)
     block = tag in _BLOCKS
     if block or tag == "br":
         parts.append(_BREAK)
@@ -82,17 +87,21 @@ def _walk(
         parts.append("- ")
     start = len(parts)
     if el.text:
-        parts.append(el.text)
+        parts.append(_lines(el.text, pre))
     for child in el:
-        _walk(child, parts, base_url, skip)
+        _walk(child, parts, base_url, skip, pre)
         if child.tail:
-            parts.append(child.tail)
+            parts.append(_lines(child.tail, pre))
     if tag == "a":
         address = link_address(el.get("href"), base_url)
-        words = " ".join("".join(parts[start:]).split())
+        words = " ".join("".join(parts[start:]).replace(_BREAK, " ").split())
         if address and words and address.removeprefix("mailto:") != words:
             parts.append(f" ({address})")
         elif address and not words:
             parts.append(address)
     if block:
         parts.append(_BREAK)
+
+
+def _lines(text: str, pre: bool) -> str:
+    return text.replace("\n", _BREAK) if pre else text

@@ -98,3 +98,22 @@ def test_httpd_manual_faq_page_in_latin_1_with_a_glossary_list_in_an_answer() ->
     assert steps[-1].startswith("(Substitute the appropriate locations for your ServerRoot")
     assert entries[1].answer.endswith("we suggest participating in a user forum.")
     assert "Türkçe" not in entries[0].answer + entries[1].answer  # the language bar is no answer
+
+
+def test_textual_faq_generated_markdown_with_code_blocks() -> None:
+    """Textual's FAQ.md (written by FAQtory): a table of contents linking to the questions, an
+    anchor before each "##" question, code blocks in answers, an <hr> and a footer after the
+    last answer."""
+    entries = read_entries(PAGES / "textual-FAQ.md")
+    assert len(entries) == 8
+    assert entries[0].question == "Does Textual support images?"
+    assert entries[1].question == (
+        "How can I fix ImportError cannot import name ComposeResult from textual.app ?"
+    )
+    assert entries[-1].question == "Why doesn't Textual support ANSI themes?"
+    # A code block keeps its lines.
+    assert entries[1].answer.split("\n")[-1] == 'pip install "textual[dev]" -U'
+    assert 'def compose(self) -> ComposeResult:\nyield Button("PUSH ME!")' in entries[3].answer
+    # The table of contents is no answer; the footer after the <hr> is none either.
+    assert entries[-1].answer.endswith("to blend in with your chosen terminal theme.")
+    assert not any("FAQtory" in e.answer for e in entries)
