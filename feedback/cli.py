@@ -37,6 +37,13 @@ def main(argv: list[str] | None = None) -> None:
         "(FAQ_COLLECTION) as JSON Lines for faq-train --feedback, and print counts as JSON.",
     )
     export.add_argument("--out", type=Path, required=True, help="JSON Lines file to write")
+    export.add_argument(
+        "--phrasings",
+        action="store_true",
+        help="also the phrasings added to entries (accepted suggestions, POST "
+        "/answers/{id}/questions); they answer without retraining, and retraining on them "
+        "measured no better (docs/quality.md)",
+    )
     unanswered = commands.add_parser(
         "unanswered",
         help="write the questions the FAQ could not answer, grouped, as JSON Lines",
@@ -56,7 +63,7 @@ def main(argv: list[str] | None = None) -> None:
                 Settings(), args.out, since=args.since, source=args.source
             )
         else:
-            summary = export_feedback(Settings(), args.out)
+            summary = export_feedback(Settings(), args.out, phrasings=args.phrasings)
     except FaqError as exc:
         print(f"error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

@@ -63,7 +63,7 @@ def _tally(events: list[FeedbackEvent]) -> tuple[Counter[Key], Counter[Key], dic
     return accepted, rejected, wording
 
 
-def export_feedback(settings: Settings, out: Path) -> ExportSummary:
+def export_feedback(settings: Settings, out: Path, *, phrasings: bool = False) -> ExportSummary:
     """`export_pairs` for the configured collection and its feedback log."""
     backend = open_backend(settings)
     try:
@@ -74,7 +74,13 @@ def export_feedback(settings: Settings, out: Path) -> ExportSummary:
             )
         store = backend.catalog.store(live)
         try:
-            return export_pairs(store, backend.feedback_log, out, collection=settings.collection)
+            return export_pairs(
+                store,
+                backend.feedback_log,
+                out,
+                collection=settings.collection,
+                phrasings=phrasings,
+            )
         finally:
             store.close()
     finally:
@@ -82,21 +88,28 @@ def export_feedback(settings: Settings, out: Path) -> ExportSummary:
 
 
 def export_pairs(
-    store: AnswerStore, log: RecordLog[FeedbackEvent], out: Path, *, collection: str | None = None
+    store: AnswerStore,
+    log: RecordLog[FeedbackEvent],
+    out: Path,
+    *,
+    collection: str | None = None,
+    phrasings: bool = False,
 ) -> ExportSummary:
-    """Write the accepted pairs of `log` and the accepted phrasings of `store` to `out` (JSON
-    Lines: question, answer, source, answer_id, and the counts of verdicts or `phrasing: true`),
-    replacing it whole, with the answers as `store` holds them now.
+    """Write the accepted pairs of `log`, and with `phrasings` the phrasings added to the entries
+    of `store`, to `out` (JSON Lines: question, answer, source, answer_id, and the counts of
+    verdicts or `phrasing: true`), replacing it whole, with the answers as `store` holds them now.
 
     A feedback pair is written when it was accepted more often than rejected, in the order of
     first acceptance; then each phrasing added to an entry. Each question and answer text once.
+    Phrasings are left out by default: they answer at once without retraining, and retraining on
+    them did not add to that (docs/quality.md, "Retraining on accepted phrasings").
     """
     name = collection or store.name
     events = log.records()
     accepted, rejected, wording = _tally(events)
     winners = [key for key in accepted if accepted[key] > rejected[key]]
     try:
-        added = store.added_phrasings()
+        added = store.added_phrasings() if phrasings else {}
         entries = store.get_many(sorted({answer_id for _, answer_id in winners} | set(added)))
     except StoreUnavailable as exc:
         raise StoreUnavailable(
@@ -120,7 +133,7 @@ def export_pairs(
             continue
         write(entry, wording[key], {"accepted": accepted[key], "rejected": rejected[key]})
     from_feedback = len(lines)
-    phrasings = sum(
+    from_phrasings = sum(
         write(entries[eid], p.text, {"phrasing": True})
         for eid, texts in added.items()
         if eid in entries
@@ -137,7 +150,7 @@ def export_pairs(
         contested=len(accepted) - len(winners),
         answer_missing=missing,
         duplicates=len(winners) - missing - from_feedback,
-        phrasings=phrasings,
+        phrasings=from_phrasings,
         written=len(lines),
     )
 

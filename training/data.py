@@ -52,7 +52,9 @@ class Pairs:
         """(n, 2): a number per pair for its answer and one for the pair itself, the same for
         pairs with the same answer (resp. the same question and answer): `training.loss`."""
         answers = np.array(self.answers, dtype=object)
-        asked = np.array([f"{q}\0{a}" for q, a in zip(self.questions, self.answers)], dtype=object)
+        asked = np.array(
+            [f"{q}\0{a}" for q, a in zip(self.questions, self.answers, strict=True)], dtype=object
+        )
         _, answer = np.unique(answers, return_inverse=True)
         _, pair = np.unique(asked, return_inverse=True)
         return np.stack([answer.ravel(), pair.ravel()], axis=1).astype(np.int64)

@@ -259,7 +259,8 @@ def run_protocol(
             if export is not None and name == "attach_missed":
                 # What `faq-feedback export` writes of this deployment: its accepted phrasings.
                 empty = FileRecordLog(workdir / "no-feedback.jsonl", FeedbackEvent)
-                report["exported"] = export_pairs(live.store, empty, export).as_dict()
+                exported = export_pairs(live.store, empty, export, phrasings=True)
+                report["exported"] = exported.as_dict()
             report[name] = figures(ask_all(live.store, servable, later, vectors=later_vectors))
             fitted = calibrate(live.store, servable, reviews_of(reviewed, pairs), min_reviewed)
             report[f"{name}_recalibrated"] = {

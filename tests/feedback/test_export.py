@@ -138,7 +138,7 @@ def test_export_writes_the_accepted_pairs_once_with_counts(
     assert pairs.answers == [row["answer"] for row in EXPECTED_ROWS]
 
 
-def test_export_adds_the_phrasings_added_to_entries_once_each(
+def test_export_adds_the_phrasings_added_to_entries_once_each_when_asked(
     backend: Backend, store: AnswerStore, tmp_path: Path, servable: Servable
 ) -> None:
     record_verdicts(backend.feedback_log)
@@ -156,7 +156,12 @@ def test_export_adds_the_phrasings_added_to_entries_once_each(
         )
     assert store.delete(ids("gone"))
     out = tmp_path / "feedback.jsonl"
-    summary = export_pairs(store, backend.feedback_log, out, collection="faq").as_dict()
+    plain = export_pairs(store, backend.feedback_log, out, collection="faq").as_dict()
+    assert plain == {**EXPECTED_SUMMARY, "out": str(out), "phrasings": 0, "written": 3}
+    assert read_rows(out) == EXPECTED_ROWS
+    summary = export_pairs(
+        store, backend.feedback_log, out, collection="faq", phrasings=True
+    ).as_dict()
     assert summary == {**EXPECTED_SUMMARY, "out": str(out), "phrasings": 2, "written": 5}
     rows = read_rows(out)
     assert rows[:3] == EXPECTED_ROWS
