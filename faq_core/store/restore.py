@@ -26,7 +26,7 @@ from typing import Any, ClassVar, Literal
 from faq_core.encoding import encode_entries
 from faq_core.entries import FaqEntry
 from faq_core.errors import StoreNotEmpty
-from faq_core.records import new_record_id, utc_now
+from faq_core.records import RecordLog, new_record_id, utc_now
 from faq_core.servable import Servable
 from faq_core.settings import Settings
 from faq_core.store.backend import Backend, layout_for
@@ -160,8 +160,7 @@ def restore(
         try:
             target.open(layout_for(settings, dim=dim, model_id=model_id), create=True)
             batch: list[StoredPoint] = []
-            known: dict[str, set[str]] = {}
-            pending_records: dict[str, list[Any]] = {}
+            logs = _Logs(backend)
             for item in items:
                 if isinstance(item, PointItem):
                     counts["entries" if item.is_entry else "phrasings"] += 1
@@ -173,10 +172,10 @@ def restore(
                 if batch:
                     _write(target, batch, servable, settings)
                     batch = []
-                records[item.log] += _add_record(backend, item, known, pending_records)
+                logs.add(item)
             _write(target, batch, servable, settings)
-            for name in list(pending_records):
-                records[name] += _flush_records(backend, name, pending_records)
+            logs.flush()
+            records.update(logs.written)
             target.optimize()
         except BaseException:
             target.drop()  # never live: the store is as it was, but for the records written
@@ -225,25 +224,34 @@ def _encoded(points: Sequence[StoredPoint], servable: Servable, batch: int) -> l
     ]
 
 
-def _add_record(
-    backend: Backend, item: RecordItem, known: dict[str, set[str]], pending: dict[str, list[Any]]
-) -> int:
-    """Queue a record for its log unless the log holds it already (a resumed restore); writes
-    a full batch. Returns how many were written."""
-    if item.log not in known:
-        held = backend.record_log(item.log, LOGS[item.log]).records()
-        known[item.log] = {r.id for r in held}
-    if item.record.id in known[item.log]:
-        return 0
-    pending.setdefault(item.log, []).append(item.record)
-    if len(pending[item.log]) >= RECORD_BATCH:
-        return _flush_records(backend, item.log, pending)
-    return 0
+class _Logs:
+    """Appends the export's records to their logs in batches, each log's in order, leaving out
+    those a log holds already (written before a restore was interrupted)."""
 
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.written = dict.fromkeys(LOGS, 0)
+        self._log: str | None = None
+        self._held: set[str] = set()
+        self._pending: list[Any] = []
 
-def _flush_records(backend: Backend, name: str, pending: dict[str, list[Any]]) -> int:
-    records = pending.pop(name, [])
-    if records:
-        backend.record_log(name, LOGS[name]).append_many(records)
-        log.info("wrote %d %s records", len(records), name)
-    return len(records)
+    def add(self, item: RecordItem) -> None:
+        if item.log != self._log:
+            self.flush()
+            self._log = item.log
+            self._held = {r.id for r in self._records(item.log).records()}
+        if item.record.id not in self._held:
+            self._pending.append(item.record)
+            if len(self._pending) >= RECORD_BATCH:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._log is None or not self._pending:
+            return
+        self._records(self._log).append_many(self._pending)
+        self.written[self._log] += len(self._pending)
+        log.info("wrote %d %s records", len(self._pending), self._log)
+        self._pending = []
+
+    def _records(self, name: str) -> RecordLog[Any]:
+        return self.backend.record_log(name, LOGS[name])

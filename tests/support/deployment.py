@@ -81,7 +81,13 @@ def fill(
     rejections = backend.record_log("rejections", LOGS["rejections"])
     feedback.append_many(
         [
-            FeedbackEvent(f"user question {i}", ids[i], i % 2 == 0, MODEL_ID, ranked=(ids[i],))
+            FeedbackEvent(
+                f"user question {i}",
+                ids[i % len(ids)],
+                i % 2 == 0,
+                MODEL_ID,
+                ranked=(ids[i % len(ids)],),
+            )
             for i in range(records)
         ]
     )
@@ -99,12 +105,12 @@ def fill(
     )
     reviews.append_many(
         [
-            Review(f"user question {i}", "attached", ids[i], model_id=MODEL_ID)
+            Review(f"user question {i}", "attached", ids[i % len(ids)], model_id=MODEL_ID)
             for i in range(records)
         ]
     )
     rejections.append_many(
-        [Rejection(pair_digest(f"not covered {i}", ids[i])) for i in range(records)]
+        [Rejection(pair_digest(f"not covered {i}", ids[i % len(ids)])) for i in range(records)]
     )
 
 
