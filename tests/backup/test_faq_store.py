@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,12 +167,15 @@ def _id_of(service: ServerProcess, row: dict[str, str]) -> str:
 # ---- SIGKILL during a restore ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def big_export(tmp_path_factory: pytest.TempPathFactory, val_file: Path) -> tuple[Path, bytes]:
-    """An export with enough points and records that writing either takes seconds."""
-    root = tmp_path_factory.mktemp("big")
+# Entries and records (of each log; unanswered twice as many) for the writing of either to take
+# seconds: the server's stand-in writes a point in about a millisecond, Qdrant Edge far faster.
+SIZES = {"edge": (2000, 6000), "server": (1000, 1000)}
+
+
+def big_export(kind: str, root: Path, val_file: Path) -> tuple[Path, bytes]:
+    entries, records = SIZES[kind]
     backend = EdgeBackend(root / "store", "faq")
-    fill(backend, val_file, entries=2000, records=6000)
+    fill(backend, val_file, entries=entries, records=records)
     data = export_bytes(backend)
     backend.close()
     path = root / "export.jsonl"
@@ -179,12 +183,27 @@ def big_export(tmp_path_factory: pytest.TempPathFactory, val_file: Path) -> tupl
     return path, data
 
 
-def target_env(kind: str, tmp_path: Path, standin_url: str | None) -> dict[str, str]:
+@pytest.fixture(params=["edge", "server"])
+def kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def target(kind: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a restore into an empty store of `kind`: the server's stand-in keeps
+    its data in memory-backed files where there are (on disk, its SQLite commits each point)."""
     env = {"FAQ_MODEL_PATH": str(tmp_path / "no-servable"), "FAQ_QDRANT_TIMEOUT_S": "60"}
     if kind == "edge":
-        return {**env, "FAQ_STORE_PATH": str(tmp_path / "target")}
-    assert standin_url is not None
-    return {**env, "FAQ_QDRANT_URL": standin_url}
+        yield {**env, "FAQ_STORE_PATH": str(tmp_path / "target")}
+        return
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as data:
+        standin = StandIn(Path(data) / "qdrant")
+        standin.start()
+        try:
+            yield {**env, "FAQ_QDRANT_URL": standin.url}
+        finally:
+            standin.stop()
 
 
 def killed_at(line: str, path: Path, env: dict[str, str]) -> None:
@@ -215,79 +234,61 @@ def backend_of(env: dict[str, str]) -> Backend:
     return open_backend(Settings(store_path=store_path, qdrant_url=url, qdrant_timeout_s=60.0))
 
 
-@pytest.mark.parametrize("kind", ["edge", "server"])
 def test_a_restore_killed_while_it_writes_the_points_leaves_the_store_as_it_was(
-    kind: str, big_export: tuple[Path, bytes], tmp_path: Path
+    kind: str, target: dict[str, str], tmp_path: Path, val_file: Path
 ) -> None:
-    path, data = big_export
-    standin = StandIn(tmp_path / "qdrant") if kind == "server" else None
-    if standin:
-        standin.start()
+    path, data = big_export(kind, tmp_path / "export", val_file)
+    killed_at("wrote 256 points", path, target)
+    backend = backend_of(target)
     try:
-        env = target_env(kind, tmp_path, standin.url if standin else None)
-        killed_at("wrote 256 points", path, env)
-        backend = backend_of(env)
-        try:
-            assert backend.catalog.live() is None  # nothing live: nothing half restored served
-            assert holdings(backend) == {}
-        finally:
-            backend.close()
-        done = faq_store("restore", str(path), env=env)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["resumed"] is True
-        backend = backend_of(env)
-        try:
-            same_export(data, export_bytes(backend), vectors_exact=kind == "edge")
-            assert backend.catalog.versions() == [backend.catalog.live()]  # the killed one gone
-        finally:
-            backend.close()
+        assert backend.catalog.live() is None  # nothing live: nothing half restored is served
+        assert holdings(backend) == {}
     finally:
-        if standin:
-            standin.stop()
+        backend.close()
+    done = faq_store("restore", str(path), env=target)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["resumed"] is True
+    backend = backend_of(target)
+    try:
+        same_export(data, export_bytes(backend), vectors_exact=kind == "edge")
+        assert backend.catalog.versions() == [backend.catalog.live()]  # the killed one is gone
+    finally:
+        backend.close()
 
 
-@pytest.mark.parametrize("kind", ["edge", "server"])
 def test_a_restore_killed_while_it_writes_the_records_resumes_when_run_again(
-    kind: str, big_export: tuple[Path, bytes], tmp_path: Path, val_file: Path
+    kind: str, target: dict[str, str], tmp_path: Path, val_file: Path
 ) -> None:
-    path, data = big_export
-    standin = StandIn(tmp_path / "qdrant") if kind == "server" else None
-    if standin:
-        standin.start()
+    path, data = big_export(kind, tmp_path / "export", val_file)
+    records = SIZES[kind][1]
+    killed_at("wrote 1024 unanswered records", path, target)
+    backend = backend_of(target)
     try:
-        env = target_env(kind, tmp_path, standin.url if standin else None)
-        killed_at("wrote 1024 unanswered records", path, env)
-        backend = backend_of(env)
-        try:
-            assert backend.catalog.live() is None
-            held = holdings(backend)
-            assert held["feedback"] == 6000 and 1024 <= held["unanswered"] < 12000
-            assert len(backend.record_log(MARK_LOG, RestoreMark).records()) == 1
-        finally:
-            backend.close()
-        # Another export is not restored over half of this one.
-        other = tmp_path / "other.jsonl"
-        source = EdgeBackend(tmp_path / "other", "faq")
-        fill(source, val_file, entries=5, records=1, seed=3)
-        other.write_bytes(export_bytes(source))
-        source.close()
-        refused = faq_store("restore", str(other), env=env)
-        assert refused.returncode == 2 and "was interrupted: run that restore again" in (
-            refused.stderr
-        )
-        done = faq_store("restore", str(path), env=env)
-        assert done.returncode == 0, done.stderr
-        assert json.loads(done.stdout)["resumed"] is True
-        backend = backend_of(env)
-        try:
-            # Every record once: those written before the kill were not written twice.
-            same_export(data, export_bytes(backend), vectors_exact=kind == "edge")
-            assert backend.record_log(MARK_LOG, RestoreMark).records() == []
-        finally:
-            backend.close()
+        assert backend.catalog.live() is None
+        held = holdings(backend)
+        assert held["feedback"] == records and 1024 <= held["unanswered"] < 2 * records
+        assert len(backend.record_log(MARK_LOG, RestoreMark).records()) == 1
     finally:
-        if standin:
-            standin.stop()
+        backend.close()
+    # Another export is not restored over half of this one.
+    other = tmp_path / "other.jsonl"
+    source = EdgeBackend(tmp_path / "other", "faq")
+    fill(source, val_file, entries=5, records=1, seed=3)
+    other.write_bytes(export_bytes(source))
+    source.close()
+    refused = faq_store("restore", str(other), env=target)
+    assert refused.returncode == 2
+    assert "was interrupted: run that restore again" in refused.stderr
+    done = faq_store("restore", str(path), env=target)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["resumed"] is True
+    backend = backend_of(target)
+    try:
+        # Every record once: those written before the kill were not written twice.
+        same_export(data, export_bytes(backend), vectors_exact=kind == "edge")
+        assert backend.record_log(MARK_LOG, RestoreMark).records() == []
+    finally:
+        backend.close()
 
 
 # ---- encoding again ----------------------------------------------------------------------------
