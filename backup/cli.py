@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     export.add_argument(
         "--no-vectors",
         action="store_true",
-        help="leave the vectors out (a file ~8x smaller; a restore then encodes every text)",
+        help="leave the vectors out (a file ~10x smaller; a restore then encodes every text)",
     )
     restore = commands.add_parser(
         "restore",
