@@ -24,6 +24,9 @@ from faq_core.store.restore import RestoreSummary, restore
 
 log = logging.getLogger(__name__)
 CHUNK = 1 << 20
+# The longest wait for the next bytes of GET /export: the service sends a page of entries (with
+# their phrasings and vectors, ~12 MB) at a time, each read in a second or two.
+READ_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def export_url(settings: Settings, url: str, out: Path, *, vectors: bool = True)
     if settings.api_key is not None:
         request.add_header("Authorization", f"Bearer {settings.api_key.get_secret_value()}")
     try:
-        response = urllib.request.urlopen(request, timeout=settings.qdrant_timeout_s * 12)
+        response = urllib.request.urlopen(request, timeout=READ_TIMEOUT_S)
     except urllib.error.HTTPError as exc:
         raise StoreUnavailable(f"{endpoint} answered {exc.code}: {_error_message(exc)}") from None
     except (urllib.error.URLError, OSError) as exc:

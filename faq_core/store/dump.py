@@ -32,7 +32,7 @@ import numpy as np
 
 from faq_core.errors import DataFileError
 from faq_core.feedback import FEEDBACK_LOG, FeedbackEvent
-from faq_core.records import Record, utc_now
+from faq_core.records import Record
 from faq_core.reviews import REJECTIONS_LOG, REVIEWS_LOG, Rejection, Review
 from faq_core.store.base import ANSWER, PHRASING_OF, QUESTION, StoredPoint
 from faq_core.unanswered import UNANSWERED_LOG, UnansweredQuestion
@@ -66,7 +66,7 @@ class Header:
     model_id: str
     dim: int
     vectors: Vectors
-    exported_at: str = ""
+    exported_at: str  # names the export, with the rest of the header (a restore's mark)
 
     def line(self) -> bytes:
         return _line(
@@ -78,7 +78,7 @@ class Header:
                 "model_id": self.model_id,
                 "dim": self.dim,
                 "vectors": self.vectors,
-                "exported_at": self.exported_at or utc_now(),
+                "exported_at": self.exported_at,
             }
         )
 
@@ -156,7 +156,7 @@ def _header(raw: bytes, where: str) -> Header:
             str(obj["model_id"]),
             int(obj["dim"]),
             obj["vectors"],
-            str(obj.get("exported_at", "")),
+            str(obj["exported_at"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DataFileError(where, 1, f"header lacks {exc}") from None

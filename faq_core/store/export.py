@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from faq_core.errors import CollectionMissing
+from faq_core.records import utc_now
 from faq_core.settings import Settings
 from faq_core.store.backend import Backend, open_backend
 from faq_core.store.base import AnswerStore, CollectionLayout
@@ -52,6 +53,7 @@ def header_for(backend: Backend, store: AnswerStore, *, vectors: bool) -> Header
         str(metadata.get("model_id")),
         int(metadata.get("dim", 0)),
         "float32" if vectors else "none",
+        utc_now(),
     )
 
 
