@@ -345,3 +345,40 @@ def test_an_export_without_vectors_or_for_another_servable_is_encoded_by_the_ser
         )
     finally:
         store.close()
+
+
+# ---- copy ------------------------------------------------------------------------------------
+
+
+def test_copy_moves_an_embedded_store_into_a_server(tmp_path: Path, val_file: Path) -> None:
+    embedded = EdgeBackend(tmp_path / "store", "faq")
+    fill(embedded, val_file, entries=60, records=5)
+    data = export_bytes(embedded)
+    embedded.close()
+    env = {"FAQ_STORE_PATH": str(tmp_path / "store"), "FAQ_MODEL_PATH": str(tmp_path / "none")}
+    wrong = faq_store("copy", "--to", "qdrant:6333", env=env)
+    assert wrong.returncode == 2 and "a Qdrant server's URL, http(s)://HOST:PORT" in wrong.stderr
+    shm = Path("/dev/shm")
+    with tempfile.TemporaryDirectory(dir=shm if shm.is_dir() else tmp_path) as where:
+        standin = StandIn(Path(where) / "qdrant")
+        standin.start()
+        try:
+            done = faq_store("copy", "--to", standin.url, env=env)
+            assert done.returncode == 0, done.stderr
+            summary = json.loads(done.stdout)
+            assert (summary["entries"], summary["phrasings"]) == (65, 36)
+            assert summary["records"] == {
+                "feedback": 5,
+                "unanswered": 10,
+                "reviews": 5,
+                "rejections": 5,
+            }
+            server = backend_of({"FAQ_QDRANT_URL": standin.url})
+            try:
+                same_export(data, export_bytes(server), vectors_exact=False)
+            finally:
+                server.close()
+            again = faq_store("copy", "--to", standin.url, env=env)
+            assert again.returncode == 2 and "is not empty" in again.stderr
+        finally:
+            standin.stop()
