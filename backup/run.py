@@ -113,7 +113,7 @@ def _write_atomically(out: Path, chunks: Iterator[bytes], *, check: bool = False
     part = out.with_name(out.name + ".part")
     last = b""
     try:
-        with open_write(part) as handle:
+        with open_write(part, name=out) as handle:
             for chunk in chunks:
                 handle.write(chunk)
                 last = (last + chunk)[-CHUNK:]

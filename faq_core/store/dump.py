@@ -231,9 +231,10 @@ def lines_of(chunks: Iterable[bytes]) -> Iterator[bytes]:
 # ---- files --------------------------------------------------------------------------------
 
 
-def open_write(path: Path) -> IO[bytes]:
-    """A file to write an export to; gzip when its name ends in .gz."""
-    if path.suffix == ".gz":
+def open_write(path: Path, *, name: Path | None = None) -> IO[bytes]:
+    """A file to write an export to; gzip when its name (`name`, else its own: the file may be
+    written beside it first) ends in .gz."""
+    if (name or path).suffix == ".gz":
         return cast(IO[bytes], gzip.open(path, "wb", compresslevel=6))
     return path.open("wb")
 

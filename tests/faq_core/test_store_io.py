@@ -4,12 +4,13 @@ that holds anything is refused; a bad or cut export writes nothing."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
 import pytest
 
-from backup.run import restore_file
+from backup.run import export_file, restore_file
 from faq_core.errors import DataFileError, StoreNotEmpty
 from faq_core.feedback import FeedbackEvent
 from faq_core.settings import Settings
@@ -171,3 +172,22 @@ def test_holdings_name_what_a_store_holds(source: Backend, tmp_path: Path) -> No
         "rejections": 3,
     }
     assert holdings(make_backend("edge", tmp_path / "empty")) == {}
+
+
+def test_an_export_named_gz_is_compressed_and_restores(tmp_path: Path, val_file: Path) -> None:
+    embedded = make_backend("edge", tmp_path / "source")
+    fill(embedded, val_file)
+    embedded.close()
+    settings = Settings(model_path=Path("/nonexistent"), store_path=tmp_path / "source" / "store")
+    plain = export_file(settings, tmp_path / "export.jsonl")
+    packed = export_file(settings, tmp_path / "export.jsonl.gz")
+    assert (tmp_path / "export.jsonl.gz").read_bytes()[:2] == b"\x1f\x8b"
+    assert packed.bytes < plain.bytes
+    assert (
+        gzip.decompress((tmp_path / "export.jsonl.gz").read_bytes()).splitlines()[1:]
+        == ((tmp_path / "export.jsonl").read_bytes().splitlines()[1:])
+    )
+    restored_to = settings.model_copy(update={"store_path": tmp_path / "restored"})
+    summary = restore_file(restored_to, tmp_path / "export.jsonl.gz")
+    assert (summary.entries, summary.phrasings, summary.records["unanswered"]) == (45, 26, 6)
+    assert not list(tmp_path.glob("*.part"))
