@@ -160,6 +160,7 @@ def restore(
         try:
             target.open(layout_for(settings, dim=dim, model_id=model_id), create=True)
             batch: list[StoredPoint] = []
+            complete = False
             logs = _Logs(backend)
             for item in items:
                 if isinstance(item, PointItem):
@@ -169,14 +170,14 @@ def restore(
                         _write(target, batch, servable, settings)
                         batch = []
                     continue
-                if batch:
-                    _write(target, batch, servable, settings)
-                    batch = []
+                if not complete:  # the points are all there: the version is built first
+                    _complete(target, batch, servable, settings)
+                    complete = True
                 logs.add(item)
-            _write(target, batch, servable, settings)
+            if not complete:
+                _complete(target, batch, servable, settings)
             logs.flush()
             records.update(logs.written)
-            target.optimize()
         except BaseException:
             target.drop()  # never live: the store is as it was, but for the records written
             raise
@@ -203,9 +204,20 @@ def restore(
     return summary
 
 
+def _complete(
+    store: AnswerStore, rest: list[StoredPoint], servable: Servable | None, settings: Settings
+) -> None:
+    """The last points written, and the version's indexes built (HNSW, on Edge)."""
+    _write(store, rest, servable, settings)
+    store.optimize()
+    log.info("the points are written")
+
+
 def _write(
     store: AnswerStore, points: list[StoredPoint], servable: Servable | None, settings: Settings
 ) -> None:
+    if not points:
+        return
     if servable is not None:
         points = _encoded(points, servable, settings.encode_batch_size)
     store.write_points(points)

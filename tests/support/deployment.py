@@ -22,7 +22,6 @@ from faq_core.unanswered import Candidate, UnansweredQuestion, pack_vector
 
 DIM = 16
 MODEL_ID = "test-servable"
-LAYOUT = CollectionLayout(DIM, MODEL_ID)
 
 
 def unit(rng: np.random.Generator, n: int = DIM) -> np.ndarray:
@@ -30,9 +29,10 @@ def unit(rng: np.random.Generator, n: int = DIM) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-def encoded(entry: FaqEntry, rng: np.random.Generator) -> EncodedEntry:
-    question = unit(rng) if entry.question is not None else None
-    return EncodedEntry(entry, unit(rng), question, tuple(unit(rng) for _ in entry.phrasings))
+def encoded(entry: FaqEntry, rng: np.random.Generator, dim: int = DIM) -> EncodedEntry:
+    question = unit(rng, dim) if entry.question is not None else None
+    phrasings = tuple(unit(rng, dim) for _ in entry.phrasings)
+    return EncodedEntry(entry, unit(rng, dim), question, phrasings)
 
 
 def fill(
@@ -42,21 +42,23 @@ def fill(
     entries: int = 40,
     records: int = 3,
     seed: int = 0,
+    dim: int = DIM,
+    phrased_every: int = 4,
 ) -> None:
-    """Fill `backend`'s collection: `entries` entries of `data` (every fourth with two
-    phrasings of its own), five runtime entries, phrasings added to three entries, and
-    `records` records in each log (unanswered: twice as many)."""
+    """Fill `backend`'s collection: `entries` entries of `data` (every `phrased_every`-th with
+    two phrasings of its own), five runtime entries, phrasings added to three entries, and
+    `records` records in each log (unanswered: twice as many); random vectors of `dim`."""
     rng = np.random.default_rng(seed)
-    _, store, _ = backend.catalog.open_or_create_live(LAYOUT)
+    _, store, _ = backend.catalog.open_or_create_live(CollectionLayout(dim, MODEL_ID))
     try:
         from_file = read_entries(data)[:entries]
         with_phrasings = [
             e.with_phrasings([Phrasing(f"{e.question} (way {k})") for k in (1, 2)])
-            if i % 4 == 0
+            if i % phrased_every == 0
             else e
             for i, e in enumerate(from_file)
         ]
-        store.upsert([encoded(e, rng) for e in with_phrasings])
+        store.upsert([encoded(e, rng, dim) for e in with_phrasings])
         runtime = [
             FaqEntry(
                 answer=f"runtime answer {i}",
@@ -66,12 +68,12 @@ def fill(
             )
             for i in range(5)
         ]
-        store.upsert([encoded(e, rng) for e in runtime])
+        store.upsert([encoded(e, rng, dim) for e in runtime])
         for entry in [*from_file[1:3], runtime[0]]:
             held = store.get(entry.entry_id)
             assert held is not None
             added = [Phrasing(f"added to {entry.entry_id[:8]} #{k}", added=True) for k in (1, 2)]
-            store.add_phrasings(held, [(p, unit(rng)) for p in added])
+            store.add_phrasings(held, [(p, unit(rng, dim)) for p in added])
     finally:
         store.close()
     ids = [e.entry_id for e in from_file]
