@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.run import Server, wrk
-from faq_core.entries import read_entries
+from faq_core.sources import read_entries
 
 WARM_UP_S = 5
 

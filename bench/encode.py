@@ -13,9 +13,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from faq_core.entries import read_entries
 from faq_core.servable import serving_model
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 
 
 def measure(

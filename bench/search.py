@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from faq_core.entries import read_entries
 from faq_core.servable import serving_model
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store import AnswerStore, SearchRequest, open_store
 
 BATCH = 16

@@ -28,9 +28,9 @@ import httpx
 
 from bench.ab import _python
 from bench.run import Server
-from faq_core.entries import read_entries
 from faq_core.servable import load_servable
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store.edge import EdgeBackend
 from faq_core.unanswered import UNANSWERED_LOG, Candidate, UnansweredQuestion, pack_vector
 

@@ -1,4 +1,4 @@
-"""FAQ entries, their deterministic ids, and reading them from data files (JSON Lines or CSV).
+"""FAQ entries and their deterministic ids (reading them from files: `faq_core.sources`).
 
 An entry is one answer and its questions: the first is its FAQ question, the rest are alternate
 phrasings of it. Phrasings come with the entry (a data file's `questions`, `POST /answers`) or are
@@ -8,16 +8,10 @@ kept when the entry itself is posted or indexed again.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, NamedTuple
-
-from faq_core.errors import DataFileError
 
 # Fixed namespaces: the same entry gets the same id on every machine and every run.
 _ENTRY_NAMESPACE = uuid.UUID("6f1c3d4e-2a0b-5c9d-8e7f-1a2b3c4d5e6f")
@@ -33,8 +27,6 @@ RESERVED_KEYS = frozenset({"id", "question", "questions", "alternates", "answer"
 # has them, and drops entries that left the data file.
 ORIGIN_KEY = "origin"
 RUNTIME_ORIGIN = "api"
-# Kept in a CSV row even when empty, so that an empty cell is reported as such.
-_TEXT_FIELDS = ("answer", "question")
 # A CSV file's alternate phrasings: one per line of this column's cell.
 CSV_ALTERNATES = "alternates"
 
@@ -229,116 +221,3 @@ def parse_entry(obj: Any, *, require_question: bool) -> FaqEntry:
         id=entry_id,
         extra={k: v for k, v in obj.items() if k not in RESERVED_KEYS},
     ).with_phrasings([Phrasing(q) for q in questions[1:]])
-
-
-def iter_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEntry]:
-    """Yield the entries of a data file; a bad line raises DataFileError naming file and line.
-
-    A `.csv` file is CSV with a header row (`iter_csv_entries`); any other file is JSON Lines, one
-    object per line, blank lines skipped. Data files have at least `question` and `answer`.
-    """
-    if path.suffix.lower() == ".csv":
-        yield from iter_csv_entries(path, require_question=require_question)
-        return
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise DataFileError(path, 0, f"cannot open: {exc.strerror}") from exc
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise DataFileError(path, number, f"not UTF-8 ({exc.reason})") from exc
-            if not text.strip():
-                continue
-            try:
-                obj = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise DataFileError(path, number, f"invalid JSON: {exc.msg}") from exc
-            try:
-                yield parse_entry(obj, require_question=require_question)
-            except ValueError as exc:
-                raise DataFileError(path, number, str(exc)) from exc
-
-
-def iter_csv_entries(path: Path, *, require_question: bool = True) -> Iterator[FaqEntry]:
-    """Yield the entries of a CSV file with a header row: `question`, `answer`, `source`, an
-    optional `id` and optional `alternates` (the question's other phrasings, one a line of the
-    cell); every other column goes into the payload. A bad row raises DataFileError with
-    the line it starts on (a quoted value may span lines).
-
-    CSV has no null: an empty cell is a missing value (an empty `id` means "derive it from the
-    content", an empty extra column is left out). Rows with no value at all are skipped.
-    """
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataFileError(path, 0, f"cannot open: {exc.strerror}") from exc
-    try:
-        text = data.decode("utf-8-sig")  # a spreadsheet's export may start with a BOM
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataFileError(path, line, f"not UTF-8 ({exc.reason})") from exc
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise DataFileError(path, reader.line_num, f"invalid CSV: {exc}") from exc
-    if header is None:
-        return
-    names = [name.strip() for name in header]
-    required = ("answer", "question") if require_question else ("answer",)
-    for name in required:
-        if name not in names:
-            raise DataFileError(path, 1, f"the header has no {name!r} column")
-    if len(set(names)) != len(names) or "" in names:
-        raise DataFileError(path, 1, "the header has an empty or repeated column name")
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader, None)
-        except csv.Error as exc:
-            raise DataFileError(path, start, f"invalid CSV: {exc}") from exc
-        if row is None:
-            return
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(names):
-            raise DataFileError(
-                path, line, f"the row has {len(row)} values, the header {len(names)} columns"
-            )
-        obj = {
-            name: cell
-            for name, cell in zip(names, row, strict=True)
-            if cell.strip() or name in _TEXT_FIELDS
-        }
-        try:
-            yield parse_entry(_csv_questions(obj), require_question=require_question)
-        except ValueError as exc:
-            raise DataFileError(path, line, str(exc)) from exc
-
-
-def _csv_questions(obj: dict[str, Any]) -> dict[str, Any]:
-    """A CSV row's `alternates` cell (one phrasing a line) as the `questions` after its
-    `question`."""
-    alternates = obj.pop(CSV_ALTERNATES, None)
-    if alternates is None:
-        return obj
-    lines = [line for line in alternates.splitlines() if line.strip()]
-    question = obj.pop("question", "")
-    if not question.strip():
-        raise ValueError(f"the row has {CSV_ALTERNATES!r} but no 'question' they rephrase")
-    return {**obj, "questions": [question, *lines]}
-
-
-def read_entries(
-    path: Path, *, require_question: bool = True, allow_empty: bool = False
-) -> list[FaqEntry]:
-    """The whole file, validated before the caller does anything with it. A file without any
-    entry is an error unless `allow_empty`."""
-    entries = list(iter_entries(path, require_question=require_question))
-    if not entries and not allow_empty:
-        raise DataFileError(path, 0, "no entries")
-    return entries

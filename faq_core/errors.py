@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 
 class FaqError(Exception):
     """Base of every error the core raises on purpose."""
+
+
+class Problem(NamedTuple):
+    """One row or item of an input that could not be read, and where it is."""
+
+    where: str  # "faq.csv:4", "faq.xlsx: sheet FAQ, row 5", "faq.html:40 (/html/body/dl/dt[3])"
+    reason: str
+    line: int = 0  # the line in the file where there is one, else 0
 
 
 class DataFileError(FaqError):
@@ -17,6 +27,58 @@ class DataFileError(FaqError):
         self.line = line
         self.reason = reason
         super().__init__(f"{self.path}:{line}: {reason}")
+
+
+class DataFileProblems(DataFileError):
+    """Items of a data file or page could not be read: every one of them, each with where it is
+    (file:line, a spreadsheet row, an HTML element). Its own `path`, `line` and `reason` are the
+    first problem's, so a caller that reports one problem reports that one."""
+
+    MAX_LISTED = 20
+
+    def __init__(self, path: Path | str, problems: Sequence[Problem]) -> None:
+        first = problems[0]
+        super().__init__(path, first.line, first.reason)
+        self.problems = list(problems)
+        listed = [f"{p.where}: {p.reason}" for p in problems[: self.MAX_LISTED]]
+        more = len(problems) - len(listed)
+        tail = [f"... and {more} more"] if more else []
+        count = f"{len(problems)} items could not be read" if len(problems) > 1 else ""
+        head = f"{listed[0]}" + (f" ({count})" if count else "")
+        self.args = ("\n  ".join([head, *listed[1:], *tail]),)
+
+
+class SourceUnreadable(FaqError):
+    """A data file, page or upload cannot be read at all: missing, too large, of an unknown
+    format, a hostile archive, or a page with no questions. The message says which and why."""
+
+    def __init__(self, location: Path | str, reason: str, message: str | None = None) -> None:
+        self.location = str(location)
+        self.reason = reason
+        super().__init__(message or f"{self.location}: {reason}")
+
+
+class SourceTooLarge(SourceUnreadable):
+    """An input is past a limit (bytes, rows, HTML elements, an archive's unpacked size)."""
+
+
+class NoQuestionsFound(SourceUnreadable):
+    """A file or page holds no FAQ entries in any form the readers know."""
+
+    def __init__(self, location: Path | str, reason: str) -> None:
+        super().__init__(location, reason, f"no questions found in {location}: {reason}")
+
+
+class NothingImported(FaqError):
+    """An upload held items, and none of them could be imported: each problem says why."""
+
+    def __init__(self, name: str, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        first = problems[0]
+        super().__init__(
+            f"nothing imported from {name}: {len(problems)} items could not be read, the first "
+            f"at {first.where}: {first.reason}"
+        )
 
 
 class ServableError(FaqError):

@@ -159,6 +159,18 @@ class Settings(BaseSettings):
         True, description="serve on jemalloc where installed (libjemalloc2): steady memory"
     )
     max_body_bytes: int = Field(4 * 1024 * 1024, ge=1024, description="larger requests get 413")
+    import_max_bytes: int = Field(
+        16 * 1024 * 1024,
+        ge=1024,
+        description="the largest file POST /import takes (413 past it): a spreadsheet or a saved "
+        "page is larger than the JSON of its entries",
+    )
+    import_max_entries: int = Field(
+        5000,
+        ge=1,
+        description="FAQ items (rows, questions) POST /import reads from one file at most: each "
+        "is encoded before the response; larger FAQs go through faq-index",
+    )
     encode_batch_size: int = Field(64, ge=1, description="indexer and training batch size")
 
     @field_validator("api_key", "qdrant_api_key")

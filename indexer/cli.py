@@ -6,23 +6,23 @@ import argparse
 import json
 import logging
 import sys
-from pathlib import Path
 
 from faq_core.errors import FaqError
 from faq_core.settings import Settings
+from faq_core.sources import FORMATS, location
 from indexer.run import run_index
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="faq-index",
-        description="Encode every entry of a data file (JSON Lines or CSV) and upsert it.",
+        description="Encode every entry of a data file, FAQ page or URL and upsert it.",
     )
     parser.add_argument(
         "--data",
-        type=Path,
+        type=location,
         required=True,
-        help="FAQ entries: JSON Lines, or CSV with a header row (a file named *.csv)",
+        help=f"FAQ entries: {FORMATS}; the format is told from the name and the content",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)

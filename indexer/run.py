@@ -16,15 +16,15 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from faq_core.encoding import encode_entries, encoder_for, entry_texts
-from faq_core.entries import FaqEntry, read_entries
+from faq_core.entries import FaqEntry
 from faq_core.errors import StoreUnavailable
 from faq_core.progress import progress_bar
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
+from faq_core.sources import Location, read_entries
 from faq_core.store import (
     AnswerStore,
     Catalog,
@@ -226,7 +226,7 @@ def _settle(target: AnswerStore, carry: _Carry, previous: str | None) -> int:
 
 
 def run_index(
-    data: Path, settings: Settings, servable: Servable | None = None, *, progress: bool = True
+    data: Location, settings: Settings, servable: Servable | None = None, *, progress: bool = True
 ) -> IndexSummary:
     """Build a new version of the collection from `data` and make it live.
 
@@ -235,7 +235,7 @@ def run_index(
     after it the new version is live and is never dropped, and the previous one is kept.
     An empty file makes an empty version: a FAQ may be filled through the API alone.
     """
-    entries = read_entries(Path(data), require_question=False, allow_empty=True)
+    entries = read_entries(data, require_question=False, allow_empty=True)
     if not entries:
         log.warning("%s holds no entries: the new version holds only those added at runtime", data)
     from_file = unique_by_id(entries)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: set up, train on the cloud FAQ data, index it, serve on :8000.
-#   FAQ_DATA   the data file (JSON Lines); default: download the public cloud FAQ dataset
+#   FAQ_DATA   your FAQ: a data file (JSON Lines, CSV, XLSX, QnA Maker TSV), an FAQ page (HTML or
+#              Markdown), or an http(s) URL of one; default: download the public cloud FAQ dataset
 #   FAQ_*      any other setting (see README), e.g. FAQ_QDRANT_URL to use a Qdrant server
 set -euo pipefail
 cd "$(dirname "$0")/.."

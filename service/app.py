@@ -75,5 +75,9 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     # Outermost first: the body limit runs before anything reads the body.
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        per_path={"/import": settings.import_max_bytes},
+    )
     return app

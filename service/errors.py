@@ -17,13 +17,18 @@ from starlette.exceptions import HTTPException
 
 from faq_core.errors import (
     CollectionMissing,
+    DataFileError,
     EntryNotFound,
     FaqError,
     FaqQuestionKept,
     ModelMismatch,
+    NoQuestionsFound,
+    NothingImported,
     NotSuggested,
     Overloaded,
     PhrasingNotFound,
+    SourceTooLarge,
+    SourceUnreadable,
     StorageFull,
     StoreUnavailable,
     SuggestionNotFound,
@@ -60,6 +65,12 @@ _DOMAIN = {
     StorageFull: (507, "storage_full"),
     CollectionMissing: (503, "collection_missing"),
     ModelMismatch: (503, "model_mismatch"),
+    # POST /import: subclasses before their base, the first match wins.
+    SourceTooLarge: (413, "payload_too_large"),
+    NoQuestionsFound: (422, "no_questions"),
+    SourceUnreadable: (422, "unreadable_file"),
+    NothingImported: (422, "nothing_imported"),
+    DataFileError: (422, "unreadable_file"),
 }
 
 
@@ -116,7 +127,12 @@ async def _on_domain(request: Request, exc: Exception) -> JSONResponse:
     # A full disk is logged by the store when writes start and stop being refused, not per write.
     if status >= 500 and not isinstance(exc, StorageFull):
         log.warning("%s: %s", code, exc)
-    return error_response(request, status, code, str(exc), headers=headers)
+    details = (
+        [{"where": p.where, "reason": p.reason} for p in exc.problems[:1000]]
+        if isinstance(exc, NothingImported)
+        else None
+    )
+    return error_response(request, status, code, str(exc), headers=headers, details=details)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -6,14 +6,15 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from faq_core.entries import FaqEntry, Phrasing
-from faq_core.errors import FaqError
+from faq_core.errors import DataFileError, FaqError, NothingImported
 from service.console import available_plots
 from service.deps import EngineDep, MetricsDep, PrivateRead, StrictQuery, WriteAccess
+from service.imports import import_upload
 from service.schemas import (
     MAX_PAGE,
     OFFSET_PATTERN,
@@ -29,6 +30,8 @@ from service.schemas import (
     FeedbackCreate,
     FeedbackPublic,
     IdsPublic,
+    ImportProblem,
+    ImportReport,
     OptionalText,
     QuestionsCreate,
     QuestionsDecided,
@@ -125,6 +128,81 @@ async def add_answers(body: EntriesCreate, engine: EngineDep) -> IdsPublic:
         )
         entries.append(entry.with_phrasings([Phrasing(q) for q in questions[1:]]))
     return IdsPublic(ids=await engine.add(entries))
+
+
+# The formats POST /import reads, as an upload declares them; any other type is read by the
+# file's name and content (faq_core.sources.detect).
+_IMPORT_TYPES = (
+    "application/octet-stream",
+    "text/html",
+    "text/markdown",
+    "text/csv",
+    "text/tab-separated-values",
+    "application/x-ndjson",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+
+@router.post(
+    "/import",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ImportReport,
+    dependencies=[WriteAccess, StrictQuery],
+    responses={
+        **_errors(401, 422, 429, 503, 507),
+        413: {
+            "model": ErrorPublic,
+            "description": "the file is larger than FAQ_IMPORT_MAX_BYTES, or holds more than "
+            "FAQ_IMPORT_MAX_ENTRIES items, or a page or workbook unpacks past the limits",
+        },
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "the file's bytes as they are",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}} for t in _IMPORT_TYPES
+            },
+        }
+    },
+)
+async def import_file(
+    request: Request,
+    engine: EngineDep,
+    filename: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=255,
+            description="the file's name: its extension tells the format (.jsonl, .csv, .tsv, "
+            ".xlsx, .md, .html), else the Content-Type and the content do",
+        ),
+    ] = "upload",
+    source: Annotated[
+        OptionalText | None,
+        Query(description="the source of the entries of a page or Markdown file"),
+    ] = None,
+) -> ImportReport:
+    """Import a file as `faq-index --data` reads it (JSON Lines, CSV, XLSX, a QnA Maker TSV
+    export, Markdown or an FAQ web page): its entries are added or updated, searchable once
+    this answers (201), and every row or item that could not be imported is listed with where
+    it is. 422 when nothing could be imported, or the file is not an FAQ; 413 past the limits."""
+    data = await request.body()
+    if not data.strip():
+        raise HTTPException(status_code=422, detail="the body is empty: send the file's bytes")
+    result = await import_upload(
+        engine, data, filename, request.headers.get("content-type"), source
+    )
+    if not result.ids:
+        if not result.problems:
+            raise DataFileError(filename, 0, "no entries")
+        raise NothingImported(filename, result.problems)
+    return ImportReport(
+        format=result.imported.format.value,
+        ids=result.ids,
+        problems=[ImportProblem(where=p.where, reason=p.reason) for p in result.problems[:1000]],
+        problem_count=len(result.problems),
+    )
 
 
 @router.post(

@@ -204,6 +204,23 @@ class IdsPublic(BaseModel):
     ids: list[str]
 
 
+class ImportProblem(BaseModel):
+    where: str = Field(description="file:line, a sheet's row, a page's element, or an entry")
+    reason: str
+
+
+class ImportReport(BaseModel):
+    format: Literal["jsonl", "csv", "tsv", "xlsx", "markdown", "html"] = Field(
+        description="how the file was read (told from its name, its type and its content)"
+    )
+    ids: list[str] = Field(description="the entries added or updated, searchable now")
+    problems: list[ImportProblem] = Field(
+        description="every row or item that could not be imported, and where it is (the "
+        "first 1,000)"
+    )
+    problem_count: int
+
+
 class EntryPublic(BaseModel):
     id: str
     question: str | None = Field(description="the FAQ question")

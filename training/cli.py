@@ -12,6 +12,7 @@ from faq_core.answer_encoding import AnswerEncoding
 from faq_core.errors import FaqError
 from faq_core.servable import resolve_device
 from faq_core.settings import Settings
+from faq_core.sources import FORMATS, location
 from training.evaluate import evaluate_models
 from training.recipe import AUTO, RECIPES, Recipe, recipe_name
 from training.train import (
@@ -80,10 +81,12 @@ def train_main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="faq-train", description="Fine-tune and write a servable."
     )
-    parser.add_argument("--train", type=Path, help="training pairs (JSON Lines)")
-    parser.add_argument("--val", type=Path, help="validation pairs (JSON Lines)")
+    parser.add_argument("--train", type=location, help=f"training pairs ({FORMATS})")
+    parser.add_argument("--val", type=location, help=f"validation pairs ({FORMATS})")
     parser.add_argument(
-        "--data", type=Path, help="one file, split the reference way (instead of --train/--val)"
+        "--data",
+        type=location,
+        help=f"one file or URL, split the reference way (instead of --train/--val): {FORMATS}",
     )
     parser.add_argument(
         "--feedback",
@@ -185,7 +188,7 @@ def eval_main(argv: list[str] | None = None) -> None:
         "bf16 runs it; 'untuned' = base)",
     )
     parser.add_argument(
-        "--data", type=Path, required=True, help="pairs to evaluate on (JSON Lines)"
+        "--data", type=location, required=True, help=f"pairs to evaluate on ({FORMATS})"
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)

@@ -63,9 +63,13 @@ def search_exact(questions: np.ndarray, answers: np.ndarray, indexed: np.ndarray
     scores = _normalized(questions) @ _normalized(answers).T
     scores[:, ~indexed] = -np.inf
     top = np.argsort(-scores, axis=1)[:, :DEPTH]
+    found = np.take_along_axis(scores, top, axis=1).astype(np.float64)
+    # Fewer indexed answers than DEPTH (a small FAQ): the rest is padded as the service pads it
+    # (faq_core.confidence.padded), and an answer that is not indexed is never found.
+    real = np.isfinite(found)
     return Searched(
-        scores=np.take_along_axis(scores, top, axis=1).astype(np.float64),
-        correct=top == np.arange(len(questions))[:, None],
+        scores=np.where(real, found, 0.0),
+        correct=(top == np.arange(len(questions))[:, None]) & real,
         answerable=indexed.copy(),
     )
 
@@ -127,6 +131,8 @@ def cross_validated(searched: Searched, folds: int = FOLDS) -> np.ndarray:
     result = np.zeros(searched.scores.shape)
     for f in range(folds):
         held = fold == f
+        if not held.any():
+            continue  # a small FAQ (an imported page of a dozen questions) has fewer questions
         result[held] = confidences(fit_model(_rows(searched, ~held)), _rows(searched, held))
     return result
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from faq_core.entries import FaqEntry, iter_entries, read_entries
+from faq_core.entries import FaqEntry
+from faq_core.errors import DataFileError
+from faq_core.sources import DEFAULT_LIMITS, Location, is_url, iter_entries, load, read_entries
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,14 @@ class Pairs:
             sources=[e.source for _, e in asked],
         )
 
-    def answer_groups(self) -> np.ndarray:
-        """A number per pair, the same for pairs with the same answer (training.loss: they are
-        no negatives of each other)."""
-        _, groups = np.unique(np.array(self.answers, dtype=object), return_inverse=True)
-        return np.asarray(groups, dtype=np.int64)
+    def loss_groups(self) -> np.ndarray:
+        """(n, 2): a number per pair for its answer and one for the pair itself, the same for
+        pairs with the same answer (resp. the same question and answer): `training.loss`."""
+        answers = np.array(self.answers, dtype=object)
+        asked = np.array([f"{q}\0{a}" for q, a in zip(self.questions, self.answers)], dtype=object)
+        _, answer = np.unique(answers, return_inverse=True)
+        _, pair = np.unique(asked, return_inverse=True)
+        return np.stack([answer.ravel(), pair.ravel()], axis=1).astype(np.int64)
 
     def __add__(self, other: Pairs) -> Pairs:
         return Pairs(
@@ -59,20 +65,22 @@ class Pairs:
         )
 
 
-def load_pair_entries(path: Path, limit: int | None = None) -> list[FaqEntry]:
+def load_pair_entries(path: Location, limit: int | None = None) -> list[FaqEntry]:
     """Every line must have a question and an answer; a bad line stops with file and line."""
-    entries = read_entries(Path(path), require_question=True)
+    entries = read_entries(path, require_question=True)
     return entries[:limit] if limit else entries
 
 
-def load_pairs(path: Path, limit: int | None = None, answer_context: Sequence[str] = ()) -> Pairs:
+def load_pairs(
+    path: Location, limit: int | None = None, answer_context: Sequence[str] = ()
+) -> Pairs:
     return Pairs.from_entries(load_pair_entries(path, limit), answer_context)
 
 
-def load_feedback_pairs(paths: Sequence[Path], answer_context: Sequence[str] = ()) -> Pairs:
+def load_feedback_pairs(paths: Sequence[Location], answer_context: Sequence[str] = ()) -> Pairs:
     """Accepted pairs from `faq-feedback export` files (or any pairs file); a bad line stops with
     file and line. An empty file is allowed: there may be no accepted feedback yet."""
-    entries = [e for path in paths for e in iter_entries(Path(path), require_question=True)]
+    entries = [e for path in paths for e in iter_entries(path, require_question=True)]
     return Pairs.from_entries(entries, answer_context, every_question=True)
 
 
@@ -81,20 +89,30 @@ def reference_split(
 ) -> tuple[list[FaqEntry], list[FaqEntry]]:
     """The split the published figures use: stratified by source, scikit-learn, seed 42.
 
-    Applied to the whole cloud FAQ file it gives exactly its train.jsonl and val.jsonl.
+    Applied to the whole cloud FAQ file it gives exactly its train.jsonl and val.jsonl. An FAQ
+    with a source of one entry (an imported page's entries name a URL each, or none) cannot be
+    stratified: it is split at random, with the same seed.
     """
     from sklearn.model_selection import train_test_split
 
     indices = list(range(len(entries)))
+    sources = [e.source or "" for e in entries]
+    stratify = sources if min(Counter(sources).values(), default=0) >= 2 else None
     train_idx, val_idx = train_test_split(
-        indices, test_size=test_size, stratify=[e.source for e in entries], random_state=seed
+        indices, test_size=test_size, stratify=stratify, random_state=seed
     )
     return [entries[i] for i in train_idx], [entries[i] for i in val_idx]
 
 
-def file_checksum(path: Path) -> str:
+def file_checksum(path: Location) -> str:
+    """sha256 of a file, read a block at a time; of a URL, of what it serves now."""
+    if is_url(path):
+        return hashlib.sha256(load(path, DEFAULT_LIMITS).data).hexdigest()
     digest = hashlib.sha256()
-    with Path(path).open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with Path(path).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:  # the reader would say the same, later: say it before any work
+        raise DataFileError(path, 0, f"cannot open: {exc.strerror}") from exc
     return digest.hexdigest()

@@ -83,7 +83,7 @@ def train_upper_layers(
     progress: bool = True,
 ) -> TrainResult:
     """Train the encoder's upper layers in place; at the end they hold the best epoch's weights.
-    `groups`: each training pair's answer group (`Pairs.answer_groups`).
+    `groups`: each training pair's answer and pair groups (`Pairs.loss_groups`).
     The learning rate rises over the first `warmup` share of the steps, then falls linearly to 0;
     each epoch's batches come from `bucketed_batches`."""
     rng = np.random.default_rng(config.seed)

@@ -8,6 +8,7 @@ from typing import Any
 from faq_core.entries import FaqEntry
 from faq_core.servable import Servable, encoder_only, load_servable
 from faq_core.settings import FASTER_PATHS
+from faq_core.sources import Location
 from training.abstention import open_set_check
 from training.data import load_pair_entries
 from training.metrics import ask_retrieval, pool_retrieval
@@ -57,7 +58,7 @@ def differences(first: dict[str, Any], other: dict[str, Any]) -> dict[str, dict[
 
 def evaluate_models(
     models: list[str],
-    data: Path,
+    data: Location,
     device: str,
     batch_size: int = 64,
     base_model: str | None = None,

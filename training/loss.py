@@ -14,8 +14,15 @@ def symmetric_mnr_loss(
     groups: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Row i of `questions` and of `answers` are a pair; every other row of the batch is a negative,
-    but for rows of the same `group` (one answer asked in several ways: an entry's phrasings, a
-    pair repeated): those are no negatives of each other.
+    but for rows of one answer asked in other words (an entry's phrasings, feedback on an entry):
+    those are no negatives of each other. `groups` (n, 2): each row's answer, and which pair it
+    is (`Pairs.loss_groups`).
+
+    The copies of a repeated pair (`faq-train --feedback-repeat`) do stay negatives of each other:
+    an identical question among the negatives keeps the pair's loss from saturating, so each copy
+    pulls the question to its answer at full strength until they meet; that pull is what a repeat
+    asks for (masked, the feedback loop's questions came first 14 times in 21 instead of 20 at
+    repeat 5, 16 at repeat 15: docs/quality.md, "The feedback loop").
 
     Questions pick their answer among the batch's answers and answers their question among its
     questions; each also competes with the other questions (resp. answers) of the batch, as in
@@ -24,10 +31,13 @@ def symmetric_mnr_loss(
     q, a = normalize(questions, dim=-1), normalize(answers, dim=-1)
     labels = torch.arange(len(q), device=q.device)
     eye = torch.eye(len(q), dtype=torch.bool, device=q.device)
-    # The same answer again is not a wrong one: masked like the row itself on the same side, and
-    # left out of the other side's choices.
-    same = eye if groups is None else groups[:, None] == groups[None, :]
-    others = same & ~eye
+    # The same answer asked otherwise is not a wrong one: masked like the row itself on the same
+    # side, and left out of the other side's choices.
+    others = torch.zeros_like(eye)
+    if groups is not None:
+        answer, pair = groups[:, 0], groups[:, 1]
+        others = (answer[:, None] == answer[None, :]) & (pair[:, None] != pair[None, :])
+    same = others | eye
     qa = (q @ a.T * scale).masked_fill(others, -torch.inf)
     qq = (q @ q.T * scale).masked_fill(same, -torch.inf)
     aa = (a @ a.T * scale).masked_fill(same, -torch.inf)

@@ -37,11 +37,12 @@ from faq_core.answering import Answer, Confidence
 from faq_core.calibration import Calibration, CalibrationPolicy
 from faq_core.confidence import DEPTH, decide
 from faq_core.encoding import encode_entries
-from faq_core.entries import FaqEntry, Phrasing, read_entries
+from faq_core.entries import FaqEntry, Phrasing
 from faq_core.feedback import FeedbackEvent
 from faq_core.reviews import Review, review_outcomes, review_request
 from faq_core.servable import Servable, serving_model
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store import AnswerStore, CollectionLayout, SearchRequest
 from faq_core.store.edge import EdgeStore, FileRecordLog
 from feedback.export import export_pairs

@@ -34,6 +34,7 @@ from faq_core.servable import (
     save_servable,
 )
 from faq_core.settings import Settings
+from faq_core.sources import Location
 from training.cache import EmbeddingCache
 from training.confidence import Fitted, fit_confidence
 from training.data import (
@@ -75,9 +76,9 @@ class TrainInputs:
     """Where the pairs come from: a train and a val file, or one file split the reference way;
     plus accepted pairs from the chatbot's feedback (`faq-feedback export`), for training only."""
 
-    train: Path | None = None
-    val: Path | None = None
-    data: Path | None = None
+    train: Location | None = None
+    val: Location | None = None
+    data: Location | None = None
     limit: int | None = None
     feedback: tuple[Path, ...] = ()
     feedback_repeat: int = FEEDBACK_REPEAT
@@ -256,7 +257,7 @@ def _tune(
         recipe.head,
         (train_q, train_a),
         (val_q, val_a),
-        data.train.answer_groups(),
+        data.train.loss_groups(),
         progress,
     )
     model = SimilarityModel(encoders=base.model.encoders["default"], head=head.to(base.device))
@@ -311,7 +312,7 @@ def _tune_encoder(
     )
     untuned_state = copy.deepcopy(split.upper_layers.state_dict())
     result = train_upper_layers(
-        split, train_states, val_states, config, groups=train.answer_groups(), progress=progress
+        split, train_states, val_states, config, groups=train.loss_groups(), progress=progress
     )
     log.info(
         "3/%d tuned the top %d layers for %d epochs in %.1f s; best epoch %d",

@@ -1,5 +1,5 @@
 // The Entries view: browse the FAQ by source a page at a time, search it by meaning, and import
-// a CSV or JSON Lines file; and the entry dialog, which views, edits, adds and deletes an entry
+// a file (POST /import: every format faq-index reads); and the entry dialog, which views, edits, adds and deletes an entry
 // and its alternate phrasings (it opens from the Unanswered view too).
 import {
   $,
@@ -11,6 +11,7 @@ import {
   fill,
   orNone,
   part,
+  plural,
   quoted,
   say,
   shown,
@@ -19,8 +20,6 @@ import {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAGE_SIZE = 20;
-const IMPORT_BATCH_ROWS = 100;
-const IMPORT_BATCH_BYTES = 1 << 20; // well under the service's default body limit (4 MiB)
 
 // Questions that differ only in case and spacing are the same question, as the service says
 // (faq_core.entries.question_key).
@@ -310,197 +309,19 @@ async function deleteEntry() {
 
 // ---- import ---------------------------------------------------------------------------------
 
-// RFC 4180 CSV, as Python's csv module reads it (strict): records with the line each starts on.
-// A quote opens a quoted value only at its start; text after a closing quote is an error.
-function parseCsv(text) {
-  const records = [];
-  let cells = [];
-  let cell = "";
-  let quoted = false; // inside quotes
-  let closed = false; // the current value was quoted and its quote is closed
-  let line = 1;
-  let start = 1;
-  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"';
-        i++;
-      } else if (c === '"') {
-        quoted = false;
-        closed = true;
-      } else {
-        if (c === "\n") line++;
-        cell += c;
-      }
-    } else if (c === ",") {
-      cells.push(cell);
-      cell = "";
-      closed = false;
-    } else if (c === "\n" || (c === "\r" && text[i + 1] === "\n")) {
-      if (c === "\r") i++;
-      cells.push(cell);
-      records.push({ line: start, cells });
-      cells = [];
-      cell = "";
-      closed = false;
-      start = ++line;
-    } else if (closed) {
-      return { records, error: { line: start, reason: "invalid CSV: text after a closing quote" } };
-    } else if (c === '"' && cell === "") {
-      quoted = true;
-    } else {
-      cell += c;
-    }
-  }
-  if (quoted) return { records, error: { line: start, reason: "invalid CSV: a quoted value is never closed" } };
-  if (cell !== "" || cells.length || closed) {
-    cells.push(cell);
-    records.push({ line: start, cells });
-  }
-  return { records, error: null };
-}
-
-// A row's questions as faq-index reads them (faq_core.entries: `_questions`, `_csv_questions`),
-// with its messages: the FAQ question first, then the alternate phrasings. Returns the reason
-// to refuse the row, or null.
-function takeQuestions(fields, entry) {
-  if ("alternates" in fields) return "alternate phrasings go in 'questions', the FAQ question first";
-  const listed = fields.questions;
-  if (listed === undefined || listed === null) return null;
-  if (!Array.isArray(listed) || !listed.every((q) => typeof q === "string")) {
-    return "field 'questions' must be a list of strings";
-  }
-  if (listed.some((q) => !q.trim())) return "field 'questions' has an empty question";
-  if (!listed.length) return "field 'questions' is empty";
-  const given = fields.question;
-  if (given !== undefined && given !== null && given !== listed[0]) {
-    return "field 'question' differs from the first of 'questions': give one of them";
-  }
-  delete entry.question;
-  entry.questions = listed;
-  return null;
-}
-
-// A CSV row's `alternates` cell (one phrasing a line) as the `questions` after its `question`.
-function csvQuestions(fields) {
-  if (!("alternates" in fields)) return { fields };
-  const { alternates: cell, question, ...rest } = fields;
-  if (!question || !question.trim()) return { reason: "the row has 'alternates' but no 'question' they rephrase" };
-  return { fields: { ...rest, questions: [question, ...cell.split(/\r\n|\n|\r/).filter((l) => l.trim())] } };
-}
-
-// The rows of a data file as entries to post: {line, entry} or {line, reason} for a row refused
-// before sending. Extra fields are what faq-index keeps and POST /answers does not take.
-function readRows(name, text) {
-  const rows = [];
-  const extra = new Set();
-  const toEntry = (line, fields) => {
-    const entry = {};
-    for (const [key, value] of Object.entries(fields)) {
-      if (key === "answer" || key === "id") entry[key] = value;
-      else if (key === "question" || key === "source") {
-        if (!(typeof value === "string" && !value.trim()) && value !== null) entry[key] = value;
-      } else if (key !== "questions" && key !== "alternates") extra.add(key);
-    }
-    const reason = takeQuestions(fields, entry);
-    rows.push(reason ? { line, reason } : { line, entry });
-  };
-  if (/\.csv$/i.test(name)) {
-    const { records, error } = parseCsv(text);
-    const [header, ...data] = records;
-    const names = header ? header.cells.map((n) => n.trim()) : [];
-    if (!names.includes("answer")) return { rows, extra, fatal: "the header has no 'answer' column" };
-    if (new Set(names).size !== names.length || names.includes("")) {
-      return { rows, extra, fatal: "the header has an empty or repeated column name" };
-    }
-    for (const { line, cells } of data) {
-      if (!cells.some((c) => c.trim())) continue;
-      if (cells.length !== names.length) {
-        rows.push({ line, reason: `the row has ${cells.length} values, the header ${names.length} columns` });
-        continue;
-      }
-      const fields = {};
-      names.forEach((n, i) => {
-        if (cells[i].trim() || n === "answer") fields[n] = cells[i];
-      });
-      const { fields: read, reason } = csvQuestions(fields);
-      if (reason) rows.push({ line, reason });
-      else toEntry(line, read);
-    }
-    if (error) rows.push({ line: error.line, reason: `${error.reason}; the rest of the file was not read` });
-  } else {
-    text.split("\n").forEach((raw, index) => {
-      if (!raw.trim()) return;
-      let value;
-      try {
-        value = JSON.parse(raw);
-      } catch (err) {
-        rows.push({ line: index + 1, reason: `invalid JSON: ${err.message}` });
-        return;
-      }
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        rows.push({ line: index + 1, reason: "expected a JSON object" });
-        return;
-      }
-      toEntry(index + 1, value);
-    });
-  }
-  return { rows, extra, fatal: null };
-}
-
-// A refused entry's field error: `answer: is empty`, `questions.2: …`; an error of the whole
-// entry (its location ends at the entry) is its message alone.
-function fieldError(detail) {
-  const field = detail.loc.slice(3).join(".");
-  if (detail.type === "missing") return `${field}: is missing`;
-  if (detail.type === "string_too_short") return `${field}: is empty`;
-  return field ? `${field}: ${detail.msg}` : detail.msg;
-}
-
-// Post rows in batches. A batch the service refuses (422) names the rows at fault: they are
-// reported, and the rest of the batch is sent again.
-async function postRows(rows, refused, progress) {
-  let added = 0;
-  let batch = [];
-  let bytes = 0;
-  const send = async (part) => {
-    try {
-      await api("POST", "/answers", { entries: part.map((r) => r.entry) });
-      added += part.length;
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      const bad = new Map();
-      for (const detail of err.details) {
-        const [where, what, index] = detail.loc;
-        if (where === "body" && what === "entries" && part[Number(index)]) bad.set(Number(index), fieldError(detail));
-      }
-      if (err.status === 422 && bad.size) {
-        bad.forEach((reason, index) => refused.push({ line: part[index].line, reason }));
-        const rest = part.filter((_, index) => !bad.has(index));
-        if (rest.length) await send(rest);
-      } else if (err.status === 413 && part.length > 1) {
-        await send(part.slice(0, part.length >> 1));
-        await send(part.slice(part.length >> 1));
-      } else {
-        part.forEach((r) => refused.push({ line: r.line, reason: err.message }));
-        if (err.status !== 422 && err.status !== 413) throw err;
-      }
-    }
-    progress(added);
-  };
-  for (const row of rows) {
-    const size = JSON.stringify(row.entry).length;
-    if (batch.length && (batch.length >= IMPORT_BATCH_ROWS || bytes + size > IMPORT_BATCH_BYTES)) {
-      await send(batch);
-      batch = [];
-      bytes = 0;
-    }
-    batch.push(row);
-    bytes += size;
-  }
-  if (batch.length) await send(batch);
-  return added;
+// The file goes to POST /import as it is: the service reads it with the readers faq-index uses
+// (JSON Lines, CSV, XLSX, a QnA Maker TSV export, Markdown, an FAQ page), adds the entries it
+// could read and lists every row or item it could not, with where it is. Nothing is parsed
+// here, so the console and faq-index can never read a file differently.
+function showProblems(report, problems) {
+  $("tbody", report).replaceChildren(
+    ...problems.map((p) => {
+      const tr = document.createElement("tr");
+      tr.append(element("td", p.where), element("td", p.reason));
+      return tr;
+    }),
+  );
+  report.hidden = !problems.length;
 }
 
 async function onImport(event) {
@@ -512,34 +333,24 @@ async function onImport(event) {
   if (!file) return;
   report.hidden = true;
   await busy(form, async () => {
-    const { rows, extra, fatal } = readRows(file.name, await file.text());
-    if (fatal) {
-      say(importStatus, `${file.name}: ${fatal}. Nothing was imported.`, "error");
+    say(importStatus, `Importing ${file.name}…`);
+    const source = form.source.value.trim();
+    const query = `filename=${part(file.name)}${source ? `&source=${part(source)}` : ""}`;
+    let result;
+    try {
+      result = await api("POST", `/import?${query}`, file);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      showProblems(report, err.details.filter((d) => d.where && d.reason));
+      say(importStatus, `${file.name}: nothing was imported. ${err.message}`, "error");
       return;
     }
-    const refused = rows.filter((r) => r.reason);
-    const sendable = rows.filter((r) => r.entry);
-    const total = rows.length;
-    let added = 0;
-    let stopped = "";
-    try {
-      added = await postRows(sendable, refused, (n) => say(importStatus, `Importing… ${n} of ${sendable.length} rows sent.`));
-    } catch (err) {
-      stopped = ` Stopped: ${err.message}`;
-    }
-    refused.sort((a, b) => a.line - b.line);
-    $("tbody", report).replaceChildren(
-      ...refused.map((r) => {
-        const tr = document.createElement("tr");
-        tr.append(element("td", String(r.line)), element("td", r.reason));
-        return tr;
-      }),
-    );
-    report.hidden = !refused.length;
-    const ignored = extra.size ? ` Columns kept only by faq-index, not imported here: ${[...extra].join(", ")}.` : "";
-    say(importStatus, `${file.name}: ${added} of ${total} rows imported, ${refused.length} refused.${ignored}${stopped}`,
-      refused.length || stopped ? "error" : "ok");
-    if (added) await restart();
+    showProblems(report, result.problems);
+    const more = result.problem_count > result.problems.length ? ` (the first ${result.problems.length} listed)` : "";
+    const refused = result.problem_count ? ` ${plural(result.problem_count, "item")} could not be read${more}.` : "";
+    say(importStatus, `${file.name} (${result.format}): ${plural(result.ids.length, "entry", "entries")} imported.${refused}`,
+      result.problem_count ? "error" : "ok");
+    await restart();
   });
 }
 

@@ -50,7 +50,7 @@ function askForKey(message) {
   return keyPrompt;
 }
 
-// A request to the service: JSON in and out, the key from this tab's session storage as Bearer.
+// A request to the service: JSON (or a file) in, JSON out, the key from this tab's session storage as Bearer.
 // A 401 asks for the key (again, saying the last one was refused) and retries. An error answer
 // becomes an ApiError with the service's message and code (`{"error": {"code", "message"}}`).
 export async function api(method, path, body) {
@@ -58,13 +58,15 @@ export async function api(method, path, body) {
     const key = sessionStorage.getItem(KEY_STORAGE);
     const headers = { Accept: "application/json" };
     if (key) headers.Authorization = `Bearer ${key}`;
-    if (body !== undefined) headers["Content-Type"] = "application/json";
+    // A file (a Blob) goes as it is, with its own type; anything else as JSON.
+    const file = body instanceof Blob;
+    if (body !== undefined) headers["Content-Type"] = file ? body.type || "application/octet-stream" : "application/json";
     let response;
     try {
       response = await fetch(path, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || file ? body : JSON.stringify(body),
       });
     } catch (err) {
       throw new ApiError(0, `The service cannot be reached (${err.message}).`);

@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from faq_core.entries import (
-    ORIGIN_KEY,
-    FaqEntry,
-    iter_entries,
-    parse_entry,
-    point_id,
-    read_entries,
-)
+from faq_core.entries import ORIGIN_KEY, FaqEntry, parse_entry, point_id
 from faq_core.errors import DataFileError
+from faq_core.sources import iter_entries, read_entries
 
 
 def write_lines(path: Path, lines: list[str | bytes]) -> Path:

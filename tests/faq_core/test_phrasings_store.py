@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from faq_core.encoding import encode_entries, encoder_for
-from faq_core.entries import FaqEntry, Phrasing, read_entries
+from faq_core.entries import FaqEntry, Phrasing
 from faq_core.servable import Servable
+from faq_core.sources import read_entries
 from faq_core.store.base import (
     AnswerStore,
     CollectionLayout,

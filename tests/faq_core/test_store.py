@@ -24,9 +24,10 @@ import pytest
 from qdrant_client import QdrantClient
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import FaqEntry, read_entries
+from faq_core.entries import FaqEntry
 from faq_core.errors import CollectionMissing, ModelMismatch, StoreUnavailable
 from faq_core.servable import Servable
+from faq_core.sources import read_entries
 from faq_core.store.base import (
     VECTOR_NAMES,
     AnswerStore,

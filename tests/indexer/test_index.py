@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.errors import CollectionMissing, DataFileError, ModelMismatch
 from faq_core.servable import Servable, load_servable
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store.edge import EdgeCatalog
 from indexer.cli import main as index_main
 from indexer.run import run_index
@@ -114,16 +115,6 @@ def test_a_bad_line_writes_nothing(
     catalog = EdgeCatalog(settings.store_path, settings.collection)
     assert catalog.live() is None
     assert catalog.versions() == []  # the version being built was removed
-
-
-@pytest.fixture
-def index_env(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> Settings:
-    monkeypatch.setenv("FAQ_MODEL_PATH", str(settings.model_path))
-    monkeypatch.setenv("FAQ_STORE_PATH", str(settings.store_path))
-    monkeypatch.setenv("FAQ_COLLECTION", settings.collection)
-    monkeypatch.setenv("FAQ_DEVICE", "cpu")
-    monkeypatch.delenv("FAQ_QDRANT_URL", raising=False)
-    return settings
 
 
 def test_cli_reports_a_bad_line_and_exits_2(

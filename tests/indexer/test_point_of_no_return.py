@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from faq_core.encoding import encode_entries
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, read_entries
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry
 from faq_core.servable import Servable
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from faq_core.store import Catalog, open_backend
 from indexer import run as indexer_run
 from indexer.run import run_index

@@ -549,6 +549,8 @@ how long is an imported entry kept?,as long as the faq holds it.,console-import,
 def test_importing_a_csv_file_reports_the_bad_row_and_adds_the_others(
     page: Page, server: ServerProcess
 ) -> None:
+    """The console sends the file to POST /import, which reads it as faq-index does: the bad
+    row is listed with its file and line, the others are added (extra columns kept)."""
     page.goto(page.url.split("#")[0] + "#entries")
     form = page.locator("#import-form")
     form.get_by_label("File").set_input_files(
@@ -556,11 +558,10 @@ def test_importing_a_csv_file_reports_the_bad_row_and_adds_the_others(
     )
     form.get_by_role("button", name="Import").click()
     status = page.locator(".import > .status")
-    expect(status).to_contain_text("faq.csv: 3 of 4 rows imported, 1 refused.")
-    expect(status).to_contain_text("not imported here: filename")
+    expect(status).to_have_text("faq.csv (csv): 3 entries imported. 1 item could not be read.")
     report = page.locator("#import-report tbody tr")
     expect(report).to_have_count(1)
-    expect(report.locator("td")).to_have_text(["4", "answer: is empty"])
+    expect(report.locator("td")).to_have_text(["faq.csv:4", "field 'answer' is empty"])
     listed = api(server, "GET", "/answers?source=console-import").json()["entries"]
     assert sorted((e["question"], e["answer"]) for e in listed) == [
         ("how do i rename an imported entry?", "open it and press edit."),
@@ -583,12 +584,16 @@ def test_importing_json_lines_reports_each_bad_line(page: Page, server: ServerPr
         {"name": "faq.jsonl", "mimeType": "application/jsonl", "buffer": "\n".join(lines).encode()}
     )
     page.locator("#import-form").get_by_role("button", name="Import").click()
-    expect(page.locator(".import > .status")).to_contain_text("2 of 5 rows imported, 3 refused.")
+    expect(page.locator(".import > .status")).to_have_text(
+        "faq.jsonl (jsonl): 2 entries imported. 3 items could not be read."
+    )
     report = page.locator("#import-report tbody tr")
-    expect(report.locator("td:first-child")).to_have_text(["2", "3", "5"])
+    expect(report.locator("td:first-child")).to_have_text(
+        ["faq.jsonl:2", "faq.jsonl:3", "faq.jsonl:5"]
+    )
     expect(report.nth(0)).to_contain_text("invalid JSON")
-    expect(report.nth(1)).to_contain_text("answer: Input should be a valid string")
-    expect(report.nth(2)).to_contain_text("expected a JSON object")
+    expect(report.nth(1)).to_contain_text("field 'answer' must be a string, got int")
+    expect(report.nth(2)).to_contain_text("expected a JSON object, got list")
     listed = api(server, "GET", "/answers?source=jl").json()["entries"]
     assert len(listed) == 2
 
@@ -613,8 +618,8 @@ def test_importing_alternate_phrasings_from_csv_and_json_lines(
     form = page.locator("#import-form")
     status = page.locator(".import > .status")
     for name, text, reported in [
-        ("alt.csv", csv, "alt.csv: 1 of 1 rows imported, 0 refused."),
-        ("alt.jsonl", jsonl, "alt.jsonl: 1 of 2 rows imported, 1 refused."),
+        ("alt.csv", csv, "alt.csv (csv): 1 entry imported."),
+        ("alt.jsonl", jsonl, "alt.jsonl (jsonl): 1 entry imported. 1 item could not be read."),
     ]:
         form.get_by_label("File").set_input_files(
             {"name": name, "mimeType": "text/plain", "buffer": text.encode()}
@@ -622,13 +627,44 @@ def test_importing_alternate_phrasings_from_csv_and_json_lines(
         form.get_by_role("button", name="Import").click()
         expect(status).to_have_text(reported)
     expect(page.locator("#import-report tbody tr td")).to_have_text(
-        ["2", "field 'question' differs from the first of 'questions': give one of them"]
+        ["alt.jsonl:2", "field 'question' differs from the first of 'questions': give one of them"]
     )
     listed = api(server, "GET", "/answers?source=console-alt").json()["entries"]
     assert sorted(e["questions"] for e in listed) == [
         ["how do i pause my plan?", "can i freeze my plan", "put my plan on hold"],
         ["how do i resume my plan?", "unfreeze my plan"],
     ]
+
+
+SPARK_FAQ = Path(__file__).parents[1] / "fixtures" / "faq_pages" / "spark-faq.html"
+
+
+def test_importing_an_faq_page_adds_its_questions_and_a_non_faq_page_is_refused(
+    page: Page, server: ServerProcess
+) -> None:
+    """The console takes what faq-index takes: a real FAQ page (Apache Spark's) gives its 12
+    questions under the source given; a page with no questions imports nothing and says why."""
+    page.goto(page.url.split("#")[0] + "#entries")
+    form = page.locator("#import-form")
+    status = page.locator(".import > .status")
+    form.get_by_label("File").set_input_files(str(SPARK_FAQ))
+    form.get_by_label("Source").fill("spark-faq")
+    form.get_by_role("button", name="Import").click()
+    expect(status).to_have_text("spark-faq.html (html): 12 entries imported.")
+    expect(page.locator("#import-report")).to_be_hidden()
+    listed = api(server, "GET", "/answers?source=spark-faq&limit=50").json()["entries"]
+    assert len(listed) == 12
+    assert "How can I access data in S3?" in {e["question"] for e in listed}
+
+    form.get_by_label("File").set_input_files(
+        {"name": "about.html", "mimeType": "text/html", "buffer": b"<h1>About</h1><p>Shoes.</p>"}
+    )
+    form.get_by_role("button", name="Import").click()
+    expect(status).to_have_text(
+        "about.html: nothing was imported. no questions found in about.html: it has no FAQPage "
+        "markup (JSON-LD or microdata), no details/summary, no dl of questions, no question "
+        "headings"
+    )
 
 
 # ---- Model ------------------------------------------------------------------------------------

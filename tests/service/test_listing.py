@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from faq_core.entries import FaqEntry, read_entries
+from faq_core.entries import FaqEntry
 from faq_core.settings import Settings
+from faq_core.sources import read_entries
 from indexer.run import run_index, unique_by_id
 from service.app import create_app
 from tests.service.conftest import StandIn, copy_store

@@ -74,6 +74,20 @@ def test_cross_validation_scores_each_question_by_a_model_that_never_saw_it() ->
     assert cv[searched.answerable, 0].mean() > cv[~searched.answerable, 0].mean() + 0.3
 
 
+def test_a_small_faq_is_searched_and_cross_validated_as_the_service_pads_it() -> None:
+    """An imported FAQ page of a dozen questions leaves 3 for validation: fewer answers than
+    DEPTH are indexed in each half, and fewer questions than folds. Missing scores are 0, as
+    the service pads them, an answer not indexed is never found, and each question is scored
+    by a model fitted on the others."""
+    questions, answers = _pairs(3, seed=2)
+    searched = open_set(questions, answers)
+    assert np.all(np.isfinite(searched.scores))
+    assert not searched.correct[~searched.answerable].any()
+    cv = cross_validated(searched)
+    assert cv.shape == searched.scores.shape == (6, DEPTH)
+    assert np.all((cv > 0) & (cv <= 1))  # every row scored, none left at zero or NaN
+
+
 def test_faq_train_writes_the_model_its_figures_and_its_reliability_diagram(
     trained_servable_dir: Path,
 ) -> None:

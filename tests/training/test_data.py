@@ -74,3 +74,17 @@ def test_the_answer_context_applies_to_every_pair_the_inputs_load(
         assert answer == f"{' '.join(label)}: {row['answer']}"
     feedback_answers = train.answers[30:]
     assert feedback_answers[:2] == ["invoices come with the business plan", "billing: no"]
+
+
+def test_the_reference_split_of_an_faq_whose_sources_cannot_be_stratified() -> None:
+    """A QnA export names a URL per entry, a page none: a source of one entry cannot be
+    stratified, so the split is a random one with the same seed, 25% held out."""
+    from faq_core.entries import FaqEntry
+    from training.data import reference_split
+
+    entries = [FaqEntry(answer=f"a{i}.", question=f"q{i}?", source=f"s{i % 5}") for i in range(11)]
+    entries.append(FaqEntry(answer="alone.", question="alone?", source="only-one"))
+    train, val = reference_split(entries)
+    assert (len(train), len(val)) == (9, 3)
+    assert {e.question for e in train} | {e.question for e in val} == {e.question for e in entries}
+    assert reference_split(entries) == (train, val)  # the same seed, the same split

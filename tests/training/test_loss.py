@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from training.data import Pairs
 from training.loss import symmetric_mnr_loss
 
 
@@ -77,17 +78,38 @@ def test_gradient_pulls_partners_together(pairs) -> None:
     assert symmetric_mnr_loss(stepped, answers).item() < loss.item()
 
 
-def test_pairs_of_one_answer_are_no_negatives_of_each_other() -> None:
-    """An entry's phrasings, or a pair repeated, share their answer: without groups the copy is
-    the hardest negative there is; in one group it is none, so two copies of a pair cost
-    nothing, while distinct answers are unaffected by the grouping."""
+def test_one_answer_asked_otherwise_is_no_negative_but_a_repeated_pair_is() -> None:
+    """Two questions of one answer (an entry's phrasings) cost nothing together when grouped:
+    neither is a negative of the other. Two copies of one pair stay each other's hardest negative,
+    so the loss of a repeated pair cannot saturate; distinct answers are unaffected."""
     torch.manual_seed(0)
-    q, a = torch.randn(1, 8), torch.randn(1, 8)
-    twice_q, twice_a = q.repeat(2, 1), a.repeat(2, 1)
-    assert symmetric_mnr_loss(twice_q, twice_a) > 0.5
-    assert symmetric_mnr_loss(twice_q, twice_a, groups=torch.tensor([3, 3])) == pytest.approx(0)
+    q, a = torch.randn(2, 8), torch.randn(1, 8)
+    two_q, twice_a = q, a.repeat(2, 1)
+    phrasings = torch.tensor([[3, 0], [3, 1]])
+    assert symmetric_mnr_loss(two_q, twice_a) > 0.5
+    assert symmetric_mnr_loss(two_q, twice_a, groups=phrasings) == pytest.approx(0)
+    twice_q = q[:1].repeat(2, 1)
+    copies = torch.tensor([[3, 5], [3, 5]])
+    repeated = symmetric_mnr_loss(twice_q, twice_a, groups=copies)
+    assert repeated == pytest.approx(float(symmetric_mnr_loss(twice_q, twice_a)))
+    assert repeated > 0.5
     questions, answers = torch.randn(6, 8), torch.randn(6, 8)
-    distinct = symmetric_mnr_loss(questions, answers, groups=torch.arange(6))
+    each_own = torch.stack([torch.arange(6), torch.arange(6)], dim=1)
+    distinct = symmetric_mnr_loss(questions, answers, groups=each_own)
     assert distinct == pytest.approx(float(symmetric_mnr_loss(questions, answers)))
-    grouped = symmetric_mnr_loss(questions, answers, groups=torch.tensor([0, 0, 1, 2, 3, 3]))
+    shared = torch.tensor([[0, 0], [0, 1], [1, 2], [2, 3], [3, 4], [3, 5]])
+    grouped = symmetric_mnr_loss(questions, answers, groups=shared)
     assert grouped < distinct  # fewer negatives to beat
+
+
+def test_loss_groups_name_the_answer_and_the_pair() -> None:
+    pairs = Pairs(
+        questions=["how?", "how so?", "how?", "why?"],
+        answers=["A", "A", "A", "B"],
+        sources=["", "", "", ""],
+    )
+    groups = pairs.loss_groups()
+    assert groups.shape == (4, 2)
+    answer, pair = groups[:, 0], groups[:, 1]
+    assert answer[0] == answer[1] == answer[2] != answer[3]
+    assert pair[0] == pair[2] and len({pair[0], pair[1], pair[3]}) == 3
