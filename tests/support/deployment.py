@@ -12,9 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, Phrasing, read_entries
+from faq_core.entries import ORIGIN_KEY, RUNTIME_ORIGIN, FaqEntry, Phrasing
 from faq_core.feedback import FeedbackEvent
 from faq_core.reviews import Rejection, Review, pair_digest
+from faq_core.sources import read_entries
 from faq_core.store import Backend, CollectionLayout, EncodedEntry
 from faq_core.store.dump import LOGS, lines_of
 from faq_core.store.export import export_stream, header_for
