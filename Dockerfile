@@ -54,6 +54,7 @@ RUN touch README.md
 COPY faq_core/ faq_core/
 COPY indexer/ indexer/
 COPY feedback/ feedback/
+COPY backup/ backup/
 COPY service/ service/
 COPY training/ training/
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .

@@ -168,3 +168,8 @@ class Overloaded(FaqError):
     def __init__(self, retry_after_s: int) -> None:
         self.retry_after_s = retry_after_s
         super().__init__(f"the service is overloaded; retry in {retry_after_s} s")
+
+
+class StoreNotEmpty(FaqError):
+    """A restore was asked into a store that holds something (or an interrupted restore of
+    another export), and was not told to replace it."""

@@ -11,7 +11,7 @@ echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 echo "== mypy"
-.venv/bin/mypy faq_core training indexer service feedback bench
+.venv/bin/mypy faq_core training indexer service feedback backup bench
 echo "== containers"
 ./scripts/check_containers.sh
 echo "== tests"

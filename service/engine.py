@@ -20,7 +20,7 @@ import functools
 import itertools
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -61,6 +61,7 @@ from faq_core.store import (
     open_backend,
 )
 from faq_core.store.carry import Encoder, carry_runtime_entries
+from faq_core.store.export import export_stream, header_for
 from faq_core.suggestions import Suggestion
 from faq_core.unanswered import UNANSWERED_LOG, Group, UnansweredQuestion
 from service import heap
@@ -734,6 +735,22 @@ class AnswerEngine:
 
     async def clear_unanswered(self) -> None:
         await self._store_call(self.unanswered.records.clear)
+
+    async def export(self, *, vectors: bool) -> AsyncGenerator[bytes, None]:
+        """The live version and the record logs as faq-store exports them
+        (faq_core.store.export), a chunk of whole lines at a time, read on worker threads. The
+        embedded store is this process's alone, so this is how it is exported while serving.
+        The generation stays open until the last chunk, even if a re-index retires it."""
+        with self._using() as generation:
+            header = await self._store_call(
+                header_for, self.backend, generation.store, vectors=vectors
+            )
+            chunks = export_stream(self.backend, generation.store, header)
+            while True:
+                chunk = await self._store_call(next, chunks, None)
+                if chunk is None:
+                    return
+                yield chunk
 
     async def check_ready(self) -> None:
         """Raises StoreUnavailable when the store does not answer."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from faq_core.entries import FaqEntry, Phrasing
@@ -428,6 +429,43 @@ async def reject_suggestion(
     for it again. The rest of the suggestion stays."""
     body = body or SuggestionReject()
     return QuestionsDecided(questions=await engine.reject_suggestion(suggestion_id, body.questions))
+
+
+@router.get(
+    "/export",
+    dependencies=[PrivateRead, StrictQuery],
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/x-ndjson": {}}, "description": "the export, streamed"},
+        **_errors(401, 422, 503),
+    },
+)
+async def export(
+    engine: EngineDep,
+    vectors: Annotated[
+        bool, Query(description="with the float32 vectors (restore needs no model)")
+    ] = True,
+) -> StreamingResponse:
+    """Everything the deployment holds that cannot be rebuilt, as `faq-store export` writes it
+    (JSON Lines: a header, the entries and phrasings, the records of every log, an end record
+    with the counts). A stream without its end record was cut short. Users' own words: keyed."""
+    chunks = engine.export(vectors=vectors)
+    # The header first, so that a store that cannot be read answers 503, not a broken stream.
+    first = await anext(chunks)
+
+    async def stream() -> AsyncIterator[bytes]:
+        try:
+            yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()  # a client gone: let the generation go now, not at collection
+
+    return StreamingResponse(
+        stream(),
+        media_type="application/x-ndjson",
+        headers={"Content-Disposition": 'attachment; filename="faq-export.jsonl"'},
+    )
 
 
 @router.get("/healthz", response_model=Status)

@@ -56,6 +56,7 @@ SLOW_MODULES = {
     "service/test_disk_full.py": "a faq-serve process on a tmpfs it fills",
     "service/test_empty_start.py": "faq-serve processes on both backends",
     "service/test_phrasings_durability.py": "faq-serve and faq-index processes, both backends",
+    "backup/test_faq_store.py": "faq-store and faq-serve processes on both backends, killed",
     "training/test_feedback_loop.py": "training runs",
     "training/test_recipe.py": "training runs",
     "training/test_weight_mixing.py": "training runs",

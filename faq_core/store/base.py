@@ -528,6 +528,25 @@ class AnswerStore(ABC):
         """How many entries the collection holds (their phrasings not counted)."""
         return self._count(ENTRIES)
 
+    # ---- export and restore (faq_core.store.dump) ---------------------------------------------
+
+    def point_pages(self, *, with_vectors: bool, limit: int = 512) -> Iterator[list[StoredPoint]]:
+        """Every point as stored, a page of entries at a time, each page followed by those
+        entries' phrasings (by entry, in order): a phrasing never comes before its entry. In the
+        store's stable order (point ids), the same on both backends."""
+        offset: Any = None
+        while True:
+            points, offset = self._scroll(offset, limit, ENTRIES, with_vectors=with_vectors)
+            ids = [p.payload["id"] for p in points]
+            yield points + self._phrasing_points(ids, with_vectors=with_vectors)
+            if offset is None:
+                return
+
+    def write_points(self, points: Sequence[StoredPoint]) -> None:
+        """Write points as `point_pages` read them (a restore), all or none."""
+        if points:
+            self._upsert(points)
+
     # ---- backend primitives -------------------------------------------------------------------
 
     @abstractmethod

@@ -6,6 +6,7 @@ The collection is created on first use; dropping the answer collection leaves it
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Generic
 
@@ -62,6 +63,15 @@ class QdrantRecordLog(RecordLog[R], Generic[R]):
         point = models.PointStruct(id=record.id, vector={}, payload=record.to_json())
         with self._append_lock, translated():
             self.client.upsert(self.name, points=[point], wait=True)
+
+    def append_many(self, records: Sequence[R]) -> None:
+        """One request for all of them (a restore appends thousands)."""
+        if not records:
+            return
+        self._ensure_collection()
+        points = [models.PointStruct(id=r.id, vector={}, payload=r.to_json()) for r in records]
+        with self._append_lock, translated():
+            self.client.upsert(self.name, points=points, wait=True)
 
     def records(self) -> list[R]:
         with translated():
