@@ -93,7 +93,9 @@ class CalibrationPolicy(NamedTuple):
     It moves only once `min_reviewed` reviewed questions are known, and answers at a confidence
     only where at least `min_answered` of them lie at or above it, `target_precision` right by
     the Wilson lower bound at `z`: a few lucky reviews cannot lower it far. Where no confidence
-    keeps the target, it goes to the one that comes closest.
+    keeps the target, it goes to the one that comes closest, but never below the servable's own
+    point (`current`) to where fewer than `target_precision` of the reviewed answers are right:
+    reviewers see mostly what went wrong, and there answering more would be wrong more often.
     """
 
     target_precision: float
@@ -101,7 +103,8 @@ class CalibrationPolicy(NamedTuple):
     min_answered: int = 20
     z: float = 1.0
 
-    def fit(self, outcomes: Sequence[Outcome]) -> Calibration:
+    def fit(self, outcomes: Sequence[Outcome], current: float | None = None) -> Calibration:
+        """The point for these outcomes; `current` is the servable's own (None: unknown)."""
         n = len(outcomes)
         if n < self.min_reviewed:
             return Calibration(
@@ -122,6 +125,20 @@ class CalibrationPolicy(NamedTuple):
                 f"keeps {self.target_precision:.0%} of {n} reviewed questions right",
             )
         best = self._closest(confidence, right, need)
+        if (
+            current is not None
+            and best.min_confidence < current
+            and best.precision < self.target_precision
+        ):
+            held = confidence >= current
+            return Calibration(
+                None,
+                n,
+                int(held.sum()),
+                float(right[held].mean()) if held.any() else None,
+                f"no confidence keeps {self.target_precision:.0%} of {n} reviewed questions "
+                "right, and none below the servable's point does better: its point holds",
+            )
         return Calibration(
             best.min_confidence,
             n,

@@ -85,7 +85,10 @@ class CalibrationBook:
                 target_precision=model.target_precision if model else 0.9,
                 min_reviewed=self._min_reviewed,
             )
-            fitted = policy.fit(review_outcomes(reviews, found, confidence))
+            fitted = policy.fit(
+                review_outcomes(reviews, found, confidence),
+                current=model.min_confidence if model else None,
+            )
             if self.current is None or fitted.min_confidence != self.current.min_confidence:
                 log.info(
                     "operating point for this FAQ: %s (%s)",

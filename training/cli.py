@@ -60,8 +60,8 @@ def answer_encoding(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         parser.error(str(exc))
 
 
-def _recipe_from(args: argparse.Namespace, settings: Settings) -> Recipe:
-    recipe = RECIPES[recipe_name(args.recipe, resolve_device(settings.device))]
+def _recipe_from(args: argparse.Namespace, settings: Settings, entries: int) -> Recipe:
+    recipe = RECIPES[recipe_name(args.recipe, resolve_device(settings.device), entries)]
     head = {"epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.lr}
     recipe = recipe.with_head(**{k: v for k, v in head.items() if v is not None})
     encoder = {
@@ -145,7 +145,6 @@ def train_main(argv: list[str] | None = None) -> None:
     )
 
     settings = Settings()
-    recipe = _recipe_from(args, settings)
     inputs = TrainInputs(
         train=args.train,
         val=args.val,
@@ -156,6 +155,7 @@ def train_main(argv: list[str] | None = None) -> None:
         answer_encoding=answer_encoding(args, parser),
     )
     try:
+        recipe = _recipe_from(args, settings, sum(map(len, inputs.entries())))
         if args.skip_if_current and is_current(
             args.out, inputs, recipe.head, settings, recipe.encoder
         ):

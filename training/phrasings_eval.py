@@ -219,7 +219,10 @@ def calibrate(
     found = store.search_each([review_request(r, v) for r, v in zip(reviews, vectors, strict=True)])
     model = confidence.model
     policy = CalibrationPolicy(model.target_precision if model else 0.9, min_reviewed=min_reviewed)
-    return policy.fit(review_outcomes(reviews, found, confidence))
+    return policy.fit(
+        review_outcomes(reviews, found, confidence),
+        current=model.min_confidence if model else None,
+    )
 
 
 def run_protocol(

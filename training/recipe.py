@@ -25,6 +25,8 @@ class Recipe:
 
     @property
     def method(self) -> str:
+        if not self.learns:
+            return "the base model as it is: nothing trained"
         head = "SkipConnectionHead" if self.head.epochs > 0 else "no head"
         if self.encoder is None or self.encoder.trainable_layers == 0:
             return f"frozen encoder + {head}, symmetric MNR loss"
@@ -37,6 +39,11 @@ class Recipe:
             f"top {self.encoder.trainable_layers} encoder layers tuned over cached lower-layer"
             f" outputs{mixed}, then {head}; symmetric MNR loss"
         )
+
+    @property
+    def learns(self) -> bool:
+        """False for the base model as it is: no encoder layer and no head trains."""
+        return self.encoder is not None or self.head.epochs > 0
 
     def record(self) -> dict[str, Any]:
         """What the manifest keeps (and `--skip-if-current` compares): the head's settings at the
@@ -80,13 +87,25 @@ RECIPES: dict[str, Recipe] = {
     ),
     # The reference method: the encoder frozen, a head trained on its cached embeddings.
     "head": Recipe(encoder=None, head=TrainConfig()),
+    # The base model as it is, for an FAQ too small to learn from: nothing trains, so every pair
+    # is one the model never saw, and the confidence model is fitted on all of them
+    # (`training.train`) rather than on a quarter.
+    "untrained": Recipe(encoder=None, head=TrainConfig(epochs=0)),
 }
 
 AUTO = "auto"
+# Below this many FAQ entries `auto` trains nothing. On FAQs of 40 and 125 entries tuning moved
+# right-first by under a point, and a confidence model fitted on a quarter of the entries answered
+# 45% of the questions no entry answers; fitted on every entry of the untrained model it kept
+# precision above 0.90 (docs/quality.md, "A small FAQ of your own").
+SMALL_FAQ_ENTRIES = 500
 
 
-def recipe_name(name: str, device: torch.device) -> str:
-    """`auto` is the GPU recipe when training runs on CUDA, else the default (CPU) recipe."""
+def recipe_name(name: str, device: torch.device, entries: int | None = None) -> str:
+    """`auto` is the untrained recipe for an FAQ of fewer than SMALL_FAQ_ENTRIES `entries`, else
+    the GPU recipe when training runs on CUDA, else the default (CPU) recipe."""
     if name != AUTO:
         return name
+    if entries is not None and entries < SMALL_FAQ_ENTRIES:
+        return "untrained"
     return "gpu" if device.type == "cuda" else "default"

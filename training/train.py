@@ -201,7 +201,7 @@ def run_training(
     `out` with metrics and plots; returns the metrics."""
     started = time.perf_counter()
     recipe = _recipe(config, encoder)
-    data = _load(inputs)
+    data = _load(inputs, recipe)
     base = _base_encoder(settings, recipe)
     tuned = _tune(base, recipe, data, settings.encode_batch_size, cache_dir, progress)
     served = _evaluate_as_served(tuned, base.device, inputs, data, settings, progress)
@@ -211,9 +211,13 @@ def run_training(
     return metrics
 
 
-def _load(inputs: TrainInputs) -> Loaded:
-    """Step 1: every line of every file validated before any work starts."""
+def _load(inputs: TrainInputs, recipe: Recipe) -> Loaded:
+    """Step 1: every line of every file validated before any work starts. One file (`--data`)
+    and a recipe that learns nothing: there is nothing to train on, and every entry validates
+    (the confidence model is fitted on all of them)."""
     train_entries, val_entries = inputs.entries()
+    if inputs.data is not None and not recipe.learns:
+        train_entries, val_entries = [], train_entries + val_entries
     train, val = inputs.pairs(train_entries, val_entries)
     feedback = inputs.feedback_record()
     log.info("1/%d data: %d training pairs, %d validation pairs", STEPS, len(train), len(val))

@@ -72,3 +72,24 @@ def test_precision_point_cuts_only_between_distinct_confidences() -> None:
     assert (point.min_confidence, point.answered) == (0.5, 4)
     assert precision_point(confidence, right, 0.99) == (0.8, 1.0, 2)
     assert precision_point(np.array([0.3]), np.array([False]), 0.5) is None
+
+
+def test_the_point_holds_where_answering_below_it_would_be_mostly_wrong() -> None:
+    # What reviewers see is mostly what went wrong: right ones are rare at every confidence, so
+    # no point keeps 90%, and the closest lies far below the servable's own point.
+    pairs = [(0.1 + 0.005 * i, i % 2 == 0) for i in range(100)]
+    policy = CalibrationPolicy(0.9, min_reviewed=50, min_answered=20)
+    assert policy.fit(outcomes(pairs)).min_confidence is not None  # without the servable's point
+    fitted = policy.fit(outcomes(pairs), current=0.5)
+    assert fitted.min_confidence is None
+    assert "its point holds" in fitted.reason
+    assert fitted.answered == sum(c >= 0.5 for c, _ in pairs)
+
+
+def test_without_a_point_that_keeps_the_target_it_can_still_rise_above_the_servables() -> None:
+    # Wrong at and below 0.8, right above it but too few to keep 90% by the Wilson bound.
+    pairs = [(0.01 * i, False) for i in range(1, 81)] + [(0.85, True)] * 4 + [(0.82, False)]
+    fitted = CalibrationPolicy(0.9, min_reviewed=50, min_answered=5).fit(
+        outcomes(pairs), current=0.3
+    )
+    assert fitted.min_confidence is not None and fitted.min_confidence > 0.3

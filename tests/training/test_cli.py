@@ -192,3 +192,20 @@ def test_train_refuses_an_answer_context_weight_outside_0_to_1(
     assert exited.value.code == 2
     assert "weight must be in (0, 1]" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow  # a training run (nothing learns, but the model loads and encodes)
+def test_a_small_faq_trains_nothing_and_fits_confidence_on_every_entry(
+    tmp_path: Path, small_val: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`auto` on an FAQ of fewer than SMALL_FAQ_ENTRIES entries: the base model as it is, every
+    entry a validation entry (none is held back to train on), the open set asking each twice."""
+    out = tmp_path / "out"
+    train_main(["--data", str(small_val), "--out", str(out), "--quiet"])
+    metrics = json.loads(capsys.readouterr().out)
+    assert (metrics["train_pairs"], metrics["val_pairs"]) == (0, EVAL_LINES)
+    assert metrics["confidence"]["questions"] == 2 * EVAL_LINES
+    manifest = json.loads((out / MANIFEST_FILE).read_text())
+    assert manifest["training"]["method"] == "the base model as it is: nothing trained"
+    assert manifest["base_model_id"] == base_model_id(None)
+    assert 0.0 < manifest["confidence"]["min_confidence"] < 1.0

@@ -10,20 +10,30 @@ from safetensors.torch import load_file
 
 from faq_core.servable import default_base_model
 from tests.training.short_runs import train_briefly
-from training.recipe import AUTO, RECIPES, recipe_name
+from training.recipe import AUTO, RECIPES, SMALL_FAQ_ENTRIES, recipe_name
 
 
 @pytest.mark.parametrize(
-    ("name", "device", "expected"),
+    ("name", "device", "entries", "expected"),
     [
-        (AUTO, "cuda", "gpu"),
-        (AUTO, "cpu", "default"),
-        ("head", "cuda", "head"),  # a named recipe is taken as named, whatever the device
-        ("gpu", "cpu", "gpu"),
+        (AUTO, "cuda", None, "gpu"),
+        (AUTO, "cpu", None, "default"),
+        (AUTO, "cpu", SMALL_FAQ_ENTRIES, "default"),
+        (AUTO, "cuda", SMALL_FAQ_ENTRIES, "gpu"),
+        (AUTO, "cpu", SMALL_FAQ_ENTRIES - 1, "untrained"),  # too small to learn from
+        (AUTO, "cuda", 40, "untrained"),
+        ("head", "cuda", None, "head"),  # a named recipe is taken as named, whatever the device
+        ("gpu", "cpu", None, "gpu"),
+        ("default", "cpu", 40, "default"),  # ... and whatever the FAQ's size
     ],
 )
-def test_recipe_name(name: str, device: str, expected: str) -> None:
-    assert recipe_name(name, torch.device(device)) == expected
+def test_recipe_name(name: str, device: str, entries: int | None, expected: str) -> None:
+    assert recipe_name(name, torch.device(device), entries) == expected
+
+
+def test_only_the_untrained_recipe_learns_nothing() -> None:
+    assert [name for name, recipe in RECIPES.items() if not recipe.learns] == ["untrained"]
+    assert RECIPES["head"].with_head(epochs=0).learns is False
 
 
 def _layer_weights(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
