@@ -8,16 +8,18 @@ first prompt; `anonymous_page` does not.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
+from openpyxl import Workbook
 from playwright.sync_api import Browser, Locator, Page, Route, expect, sync_playwright
 
 from faq_core.store.edge import EdgeBackend
@@ -665,6 +667,82 @@ def test_importing_an_faq_page_adds_its_questions_and_a_non_faq_page_is_refused(
         "markup (JSON-LD or microdata), no details/summary, no dl of questions, no question "
         "headings"
     )
+
+
+FAQ_FILES = Path(__file__).parents[1] / "fixtures" / "faq_pages"
+
+
+def workbook(rows: list[list[object]]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_importing_markdown_a_qna_maker_export_and_a_spreadsheet(
+    page: Page, server: ServerProcess
+) -> None:
+    """The other formats faq-index reads, each sent as a file to POST /import: Textual's FAQ.md
+    (8 questions, counted by reading it), an excerpt of a QnA Maker export (3 answers, 6
+    questions: the others become phrasings), and an XLSX sheet with CSV's columns. The form's
+    source names the entries of a page or Markdown file; a data file names its own."""
+    sheet = workbook(
+        [
+            ["question", "answer", "source", "alternates"],
+            [
+                "how do i close my account?",
+                "settings > account > close.",
+                "console-xlsx",
+                "delete me",
+            ],
+            [
+                "is there a student discount?",
+                "yes, half price with a student email.",
+                "console-xlsx",
+            ],
+        ]
+    )
+    page.goto(page.url.split("#")[0] + "#entries")
+    form = page.locator("#import-form")
+    status = page.locator(".import > .status")
+    files = [
+        ("textual-FAQ.md", "console-md", "textual-FAQ.md (markdown): 8 entries imported."),
+        (
+            "covid-bot-kb-excerpt.tsv",
+            "",
+            "covid-bot-kb-excerpt.tsv (tsv): 3 entries imported.",
+        ),
+    ]
+    for name, source, reported in files:
+        form.get_by_label("File").set_input_files(str(FAQ_FILES / name))
+        form.get_by_label("Source").fill(source)
+        form.get_by_role("button", name="Import").click()
+        expect(status).to_have_text(reported)
+    form.get_by_label("File").set_input_files(
+        {"name": "faq.xlsx", "mimeType": "application/octet-stream", "buffer": sheet}
+    )
+    form.get_by_role("button", name="Import").click()
+    expect(status).to_have_text("faq.xlsx (xlsx): 2 entries imported.")
+
+    def listed(source: str) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = api(
+            server, "GET", f"/answers?source={source}&limit=50"
+        ).json()["entries"]
+        return entries
+
+    assert len(listed("console-md")) == 8
+    # The export names each answer's source (its page), which the form's source does not replace.
+    qna = listed(quote("https://www2.hse.ie/conditions/coronavirus/symptoms.html", safe=""))
+    assert sorted(len(e["questions"]) for e in qna) == [1, 1, 4]
+    assert all("<" not in e["answer"] for e in qna)
+    assert sorted(e["questions"] for e in listed("console-xlsx")) == [
+        ["how do i close my account?", "delete me"],
+        ["is there a student discount?"],
+    ]
 
 
 # ---- Model ------------------------------------------------------------------------------------
