@@ -133,3 +133,32 @@ def plot_phrasings_protocol(reports: dict[str, dict[str, Any]], out: Path) -> No
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
+
+
+def plot_servables_compared(reports: dict[str, dict[str, dict[str, Any]]], out: Path) -> None:
+    """Servables side by side on the phrasings protocol's later questions, before any review
+    (`before` of training.phrasings_eval's report), one panel per FAQ: answered and right,
+    precision when answering, and the share of questions no entry answers that were answered."""
+    measures = [
+        ("answered_and_right", "answered and right"),
+        ("precision_when_answering", "precision when answering"),
+        ("unanswerable_answered", "unanswerable answered"),
+    ]
+    fig, axes = plt.subplots(len(reports), 1, figsize=(11, 3.4 * len(reports)), squeeze=False)
+    width = 0.8 / len(measures)
+    for ax, (faq, servables) in zip(axes[:, 0], reports.items(), strict=True):
+        x = np.arange(len(servables))
+        for i, (measure, label) in enumerate(measures):
+            values = [report["before"].get(measure) for report in servables.values()]
+            if all(v is None for v in values):
+                continue  # an FAQ with no unanswerable questions
+            bars = ax.bar(x + (i - 1) * width, [v or 0.0 for v in values], width, label=label)
+            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+        ax.set_xticks(x, list(servables), fontsize=8)
+        ax.set_ylim(0, 1.1)
+        ax.axhline(0.9, color="grey", linewidth=0.6, linestyle="--")
+        ax.set_title(f"{faq}: its users' later questions, before any review", fontsize=10)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
