@@ -21,7 +21,7 @@ if [ -z "${FAQ_DATA:-}" ]; then
   fi
 fi
 
-echo "== 1/3 train on $FAQ_DATA (reference split: 75% train, 25% validation)"
+echo "== 1/3 train on $FAQ_DATA (faq-train --data; under 500 entries nothing is tuned)"
 .venv/bin/faq-train --data "$FAQ_DATA" --out "$FAQ_MODEL_PATH" --skip-if-current
 echo "== 2/3 index $FAQ_DATA"
 .venv/bin/faq-index --data "$FAQ_DATA"
