@@ -100,6 +100,23 @@ def plot_reliability(
     plt.close(fig)
 
 
+def _grouped_bars(
+    ax: Any, groups: list[str], series: list[tuple[str, list[float | None]]], title: str
+) -> None:
+    """One panel of bars: a group per x label, a bar per series in each, its value above it (a
+    missing value drawn as 0)."""
+    width = 0.8 / len(series)
+    x = np.arange(len(groups))
+    for i, (label, values) in enumerate(series):
+        offset = (i - (len(series) - 1) / 2) * width  # the group centred on its label
+        bars = ax.bar(x + offset, [v or 0.0 for v in values], width, label=label)
+        ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
+    ax.set_xticks(x, groups, fontsize=8)
+    ax.set_ylim(0, 1.1)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
+
+
 def plot_phrasings_protocol(reports: dict[str, dict[str, Any]], out: Path) -> None:
     """The phrasings protocol (training.phrasings_eval), one panel per FAQ: for each step, how
     often the first entry is right, the questions answered and right, and the precision when
@@ -118,18 +135,13 @@ def plot_phrasings_protocol(reports: dict[str, dict[str, Any]], out: Path) -> No
         ("precision_when_answering", "precision when answering"),
     ]
     fig, axes = plt.subplots(len(reports), 1, figsize=(12.5, 3.6 * len(reports)), squeeze=False)
-    width = 0.8 / len(measures)
     for ax, (name, report) in zip(axes[:, 0], reports.items(), strict=True):
         present = [(key, label) for key, label in steps if key in report]
-        x = np.arange(len(present))
-        for i, (measure, label) in enumerate(measures):
-            values = [report[key].get(measure) or 0.0 for key, _ in present]
-            bars = ax.bar(x + (i - 1) * width, values, width, label=label)
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
-        ax.set_xticks(x, [label for _, label in present], fontsize=8)
-        ax.set_ylim(0, 1.1)
-        ax.set_title(f"{name}: asking the later half of its users' questions", fontsize=10)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
+        series = [
+            (label, [report[key].get(measure) for key, _ in present]) for measure, label in measures
+        ]
+        title = f"{name}: asking the later half of its users' questions"
+        _grouped_bars(ax, [label for _, label in present], series, title)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -138,27 +150,23 @@ def plot_phrasings_protocol(reports: dict[str, dict[str, Any]], out: Path) -> No
 def plot_servables_compared(reports: dict[str, dict[str, dict[str, Any]]], out: Path) -> None:
     """Servables side by side on the phrasings protocol's later questions, before any review
     (`before` of training.phrasings_eval's report), one panel per FAQ: answered and right,
-    precision when answering, and the share of questions no entry answers that were answered."""
+    precision when answering, and the share of questions no entry answers that were answered
+    (left out for an FAQ with none)."""
     measures = [
         ("answered_and_right", "answered and right"),
         ("precision_when_answering", "precision when answering"),
         ("unanswerable_answered", "unanswerable answered"),
     ]
     fig, axes = plt.subplots(len(reports), 1, figsize=(11, 3.4 * len(reports)), squeeze=False)
-    width = 0.8 / len(measures)
     for ax, (faq, servables) in zip(axes[:, 0], reports.items(), strict=True):
-        x = np.arange(len(servables))
-        for i, (measure, label) in enumerate(measures):
-            values = [report["before"].get(measure) for report in servables.values()]
-            if all(v is None for v in values):
-                continue  # an FAQ with no unanswerable questions
-            bars = ax.bar(x + (i - 1) * width, [v or 0.0 for v in values], width, label=label)
-            ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
-        ax.set_xticks(x, list(servables), fontsize=8)
-        ax.set_ylim(0, 1.1)
+        series = [
+            (label, [report["before"].get(measure) for report in servables.values()])
+            for measure, label in measures
+        ]
+        series = [(label, values) for label, values in series if any(v is not None for v in values)]
+        title = f"{faq}: its users' later questions, before any review"
+        _grouped_bars(ax, list(servables), series, title)
         ax.axhline(0.9, color="grey", linewidth=0.6, linestyle="--")
-        ax.set_title(f"{faq}: its users' later questions, before any review", fontsize=10)
-        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.005, 1.0))
     fig.tight_layout()
     fig.savefig(out, dpi=110)
     plt.close(fig)
