@@ -155,7 +155,8 @@ def train_main(argv: list[str] | None = None) -> None:
         answer_encoding=answer_encoding(args, parser),
     )
     try:
-        recipe = _recipe_from(args, settings, sum(map(len, inputs.entries())))
+        entries = inputs.entries()  # read once: its size picks the recipe, then it trains
+        recipe = _recipe_from(args, settings, sum(map(len, entries)))
         if args.skip_if_current and is_current(
             args.out, inputs, recipe.head, settings, recipe.encoder
         ):
@@ -169,6 +170,7 @@ def train_main(argv: list[str] | None = None) -> None:
             args.cache_dir,
             encoder=recipe.encoder,
             progress=not args.quiet,
+            entries=entries,
         )
     except FaqError as exc:
         _fail(str(exc))

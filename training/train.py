@@ -196,12 +196,14 @@ def run_training(
     *,
     encoder: EncoderConfig | None = None,
     progress: bool = True,
+    entries: tuple[list[FaqEntry], list[FaqEntry]] | None = None,
 ) -> dict[str, Any]:
     """Train (encoder layers per `encoder`, then the head per `config`) and write the servable to
-    `out` with metrics and plots; returns the metrics."""
+    `out` with metrics and plots; returns the metrics. `entries`: `inputs.entries()` where the
+    caller has read them already."""
     started = time.perf_counter()
     recipe = _recipe(config, encoder)
-    data = _load(inputs, recipe)
+    data = _load(inputs, recipe, entries if entries is not None else inputs.entries())
     base = _base_encoder(settings, recipe)
     tuned = _tune(base, recipe, data, settings.encode_batch_size, cache_dir, progress)
     served = _evaluate_as_served(tuned, base.device, inputs, data, settings, progress)
@@ -211,11 +213,13 @@ def run_training(
     return metrics
 
 
-def _load(inputs: TrainInputs, recipe: Recipe) -> Loaded:
-    """Step 1: every line of every file validated before any work starts. One file (`--data`)
-    and a recipe that learns nothing: there is nothing to train on, and every entry validates
-    (the confidence model is fitted on all of them)."""
-    train_entries, val_entries = inputs.entries()
+def _load(
+    inputs: TrainInputs, recipe: Recipe, entries: tuple[list[FaqEntry], list[FaqEntry]]
+) -> Loaded:
+    """Step 1, on `inputs.entries()`, every line of every file validated before any work
+    starts. One file (`--data`) and a recipe that learns nothing: there is nothing to train on,
+    and every entry validates (the confidence model is fitted on all of them)."""
+    train_entries, val_entries = entries
     if inputs.data is not None and not recipe.learns:
         train_entries, val_entries = [], train_entries + val_entries
     train, val = inputs.pairs(train_entries, val_entries)
